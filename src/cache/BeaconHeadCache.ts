@@ -1,0 +1,140 @@
+/**
+ * The latest head of every beacon node, keyed by node identity (never by list
+ * position, so a list change cannot make one node's head look like another's).
+ *
+ * A keyed `Ref`: every operation is one atomic `Ref` update, so the node fibers
+ * that write and the consumers that read need no lock.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, HashMap, Layer, Option, Ref } from "effect"
+import type { Root } from "../events/BeaconEvent.js"
+import type { BeaconNode, BeaconNodeId } from "../node/BeaconNode.js"
+
+/**
+ * A node's head as cached.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CachedHead {
+  readonly node: BeaconNode
+  readonly slot: number
+  readonly block: Root
+  /** When the head arrived, in epoch milliseconds of the effect `Clock`. */
+  readonly receivedAt: number
+  /** `event` for a live `head` event, `seed` when read from the node on connect, `reorg` from a `chain_reorg`. */
+  readonly source: "event" | "seed" | "reorg"
+}
+
+/**
+ * What an insert did to the node's entry:
+ * - `new`: the head advanced the node (or it had none);
+ * - `replaced`: same slot, another block: a reorg at the tip;
+ * - `duplicate`: same slot and block again: kept the earlier arrival;
+ * - `replayed`: an older slot (a node re-syncing after a restart): ignored.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type InsertOutcome = "new" | "replaced" | "duplicate" | "replayed"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface InsertResult {
+  readonly outcome: InsertOutcome
+  /** True when no node had a head at this slot or later before: this node saw the slot first. */
+  readonly first: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BeaconHeadCacheService {
+  readonly get: (id: BeaconNodeId) => Effect.Effect<Option.Option<CachedHead>>
+  /** Keeps the node's newest head: an older slot or a repeat does not overwrite it. */
+  readonly insert: (head: CachedHead) => Effect.Effect<InsertResult>
+  /** Puts the head in unconditionally (e.g. after a reorg moved the node to a lower slot). */
+  readonly set: (head: CachedHead) => Effect.Effect<void>
+  /** As in Lighthouse: the slot is at least every cached slot. */
+  readonly isLatest: (head: { readonly slot: number }) => Effect.Effect<boolean>
+  readonly remove: (id: BeaconNodeId) => Effect.Effect<void>
+  readonly purge: Effect.Effect<void>
+  /** Keeps only the given nodes. */
+  readonly retain: (ids: Iterable<BeaconNodeId>) => Effect.Effect<void>
+  /** Slot descending, then earliest arrival first. */
+  readonly newestFirst: Effect.Effect<ReadonlyArray<CachedHead>>
+  readonly size: Effect.Effect<number>
+}
+
+interface State {
+  readonly heads: HashMap.HashMap<BeaconNodeId, CachedHead>
+  /** Highest slot any node ever reported; never lowered, so "first" stays first after removals. */
+  readonly highestSlot: number
+}
+
+const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOutcome => {
+  if (previous === undefined || head.slot > previous.slot) return "new"
+  if (head.slot < previous.slot) return "replayed"
+  return head.block === previous.block ? "duplicate" : "replaced"
+}
+
+const byNewest = (a: CachedHead, b: CachedHead): number => b.slot - a.slot || a.receivedAt - b.receivedAt
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
+  Ref.make<State>({ heads: HashMap.empty(), highestSlot: -1 }),
+  (ref): BeaconHeadCacheService => ({
+    get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
+    insert: (head) =>
+      Ref.modify(ref, (state): [InsertResult, State] => {
+        const previous = Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
+        const outcome = classify(previous, head)
+        const first = head.slot > state.highestSlot
+        if (outcome === "duplicate" || outcome === "replayed") return [{ outcome, first }, state]
+        return [{ outcome, first }, {
+          heads: HashMap.set(state.heads, head.node.id, head),
+          highestSlot: Math.max(state.highestSlot, head.slot)
+        }]
+      }),
+    set: (head) =>
+      Ref.update(ref, (state) => ({
+        heads: HashMap.set(state.heads, head.node.id, head),
+        highestSlot: Math.max(state.highestSlot, head.slot)
+      })),
+    isLatest: (head) =>
+      Effect.map(Ref.get(ref), (state) => {
+        for (const cached of HashMap.values(state.heads)) if (cached.slot > head.slot) return false
+        return true
+      }),
+    remove: (id) => Ref.update(ref, (state) => ({ ...state, heads: HashMap.remove(state.heads, id) })),
+    purge: Ref.update(ref, (state) => ({ ...state, heads: HashMap.empty() })),
+    retain: (ids) => {
+      const keep = new Set(ids)
+      return Ref.update(ref, (state) => ({ ...state, heads: HashMap.filter(state.heads, (_, id) => keep.has(id)) }))
+    },
+    newestFirst: Effect.map(Ref.get(ref), (state) => Array.from(HashMap.values(state.heads)).sort(byNewest)),
+    size: Effect.map(Ref.get(ref), (state) => HashMap.size(state.heads))
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class BeaconHeadCache extends Context.Tag("beacon-head-monitor/BeaconHeadCache")<
+  BeaconHeadCache,
+  BeaconHeadCacheService
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<BeaconHeadCache> = Layer.effect(BeaconHeadCache, make)

@@ -1,0 +1,93 @@
+/**
+ * Tuning of the head monitor: the retry policy, the stall watchdog, limits.
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration, Layer } from "effect"
+
+/**
+ * Exponential backoff, capped, jittered after the cap.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions {
+  /** First delay after a failure (default 250 ms). */
+  readonly initialDelay: Duration.Duration
+  /** Growth factor per consecutive failure (default 2). */
+  readonly factor: number
+  /** Cap of the delay, also the delay of rejected nodes (default half a slot, 6 s). */
+  readonly maxDelay: Duration.Duration
+  /** Each delay is multiplied by a random factor in [min, max] (default 0.8–1.2). */
+  readonly jitter: { readonly min: number; readonly max: number }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MonitorOptions {
+  readonly retry: RetryOptions
+  /** Drop and retry a connection that sends no byte for this long, headers included (default 3 slots, 36 s). */
+  readonly idleTimeout: Duration.Duration
+  /** Largest SSE event kept in memory, in characters (default 1 MiB). */
+  readonly maxEventSize: number
+  /** Most nodes a candidate list may hold (default 64). */
+  readonly maxCandidates: number
+  /** Least time between two log lines about one node's invalid events (default 10 s). */
+  readonly invalidEventLogInterval: Duration.Duration
+}
+
+/**
+ * The defaults, sized for mainnet's 12-second slots.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaults: MonitorOptions = {
+  retry: {
+    initialDelay: Duration.millis(250),
+    factor: 2,
+    maxDelay: Duration.seconds(6),
+    jitter: { min: 0.8, max: 1.2 }
+  },
+  idleTimeout: Duration.seconds(36),
+  maxEventSize: 1024 * 1024,
+  maxCandidates: 64,
+  invalidEventLogInterval: Duration.seconds(10)
+}
+
+/**
+ * Options where only what differs from the defaults is given.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MonitorOptionsInput = Partial<Omit<MonitorOptions, "retry">> & {
+  readonly retry?: Partial<RetryOptions>
+}
+
+/**
+ * Fills in defaults.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (input: MonitorOptionsInput = {}): MonitorOptions => ({
+  ...defaults,
+  ...input,
+  retry: { ...defaults.retry, ...input.retry }
+})
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class MonitorConfig extends Context.Tag("beacon-head-monitor/MonitorConfig")<MonitorConfig, MonitorOptions>() {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (input: MonitorOptionsInput = {}): Layer.Layer<MonitorConfig> =>
+  Layer.succeed(MonitorConfig, make(input))

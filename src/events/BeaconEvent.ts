@@ -1,0 +1,170 @@
+/**
+ * What a beacon node sends on `GET /eth/v1/events`, decoded.
+ *
+ * One SSE message becomes exactly one {@link BeaconEvent}: a `head`, a
+ * `chain_reorg`, an event of another known topic (counted, ignored) or an
+ * `Invalid` one (bad JSON, failed schema, unknown event name) that is dropped
+ * and counted. Decoding never fails: a poison event must not end a stream.
+ *
+ * @since 0.1.0
+ */
+import type * as Sse from "@effect/experimental/Sse"
+import { Data, Either, ParseResult, Schema } from "effect"
+
+/**
+ * A uint64 as the Beacon API writes it: a decimal string. Decoded to a `number`,
+ * which holds every slot and epoch of the next few million years exactly.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Uint64String = Schema.transform(
+  Schema.String.pipe(Schema.pattern(/^(0|[1-9][0-9]{0,14})$/, { message: () => "expected a decimal uint64 string" })),
+  Schema.NonNegativeInt,
+  { strict: true, decode: (s) => Number(s), encode: (n) => String(n) }
+)
+
+/**
+ * A 0x-prefixed 32-byte hex root.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Root = Schema.String.pipe(
+  Schema.pattern(/^0x[0-9a-fA-F]{64}$/, { message: () => "expected a 0x-prefixed 32-byte hex root" }),
+  Schema.brand("Root")
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Root = typeof Root.Type
+
+/**
+ * The `data` of a `head` event. Unknown fields are ignored; the fields that
+ * older servers omit are optional.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HeadEventData = Schema.Struct({
+  slot: Uint64String,
+  block: Root,
+  state: Root,
+  epoch_transition: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  previous_duty_dependent_root: Schema.optional(Root),
+  current_duty_dependent_root: Schema.optional(Root),
+  execution_optimistic: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type HeadEventData = typeof HeadEventData.Type
+
+/**
+ * The `data` of a `chain_reorg` event.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChainReorgData = Schema.Struct({
+  slot: Uint64String,
+  depth: Uint64String,
+  old_head_block: Root,
+  new_head_block: Root,
+  old_head_state: Schema.optional(Root),
+  new_head_state: Schema.optional(Root),
+  epoch: Schema.optional(Uint64String),
+  execution_optimistic: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ChainReorgData = typeof ChainReorgData.Type
+
+/**
+ * Topics of the Beacon API event stream other than those we decode. Their
+ * events are counted and ignored; an event name outside this list is poison.
+ *
+ * @since 0.1.0
+ */
+export const otherTopics: ReadonlySet<string> = new Set([
+  "block",
+  "block_gossip",
+  "attestation",
+  "single_attestation",
+  "voluntary_exit",
+  "bls_to_execution_change",
+  "proposer_slashing",
+  "attester_slashing",
+  "finalized_checkpoint",
+  "contribution_and_proof",
+  "light_client_finality_update",
+  "light_client_optimistic_update",
+  "payload_attributes",
+  "blob_sidecar",
+  "data_column_sidecar"
+])
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type BeaconEvent = Data.TaggedEnum<{
+  Head: { readonly data: HeadEventData }
+  ChainReorg: { readonly data: ChainReorgData }
+  Other: { readonly topic: string }
+  Invalid: { readonly topic: string; readonly reason: string }
+}>
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const BeaconEvent = Data.taggedEnum<BeaconEvent>()
+
+const decodeHead = Schema.decodeUnknownEither(HeadEventData, { errors: "first" })
+const decodeReorg = Schema.decodeUnknownEither(ChainReorgData, { errors: "first" })
+
+const decodeJson = <A>(
+  data: string,
+  topic: string,
+  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
+  make: (a: A) => BeaconEvent
+): BeaconEvent => {
+  let json: unknown
+  try {
+    json = JSON.parse(data)
+  } catch (error) {
+    return BeaconEvent.Invalid({ topic, reason: `bad JSON: ${(error as Error).message}` })
+  }
+  return Either.match(decode(json), {
+    onLeft: (error) => BeaconEvent.Invalid({ topic, reason: ParseResult.TreeFormatter.formatErrorSync(error) }),
+    onRight: make
+  })
+}
+
+/**
+ * Decodes one SSE message. Total: anything that is not a valid event of a known
+ * topic becomes `Invalid` with a reason.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (event: Sse.Event): BeaconEvent => {
+  switch (event.event) {
+    case "head":
+      return decodeJson(event.data, "head", decodeHead, (data) => BeaconEvent.Head({ data }))
+    case "chain_reorg":
+      return decodeJson(event.data, "chain_reorg", decodeReorg, (data) => BeaconEvent.ChainReorg({ data }))
+    default:
+      return otherTopics.has(event.event)
+        ? BeaconEvent.Other({ topic: event.event })
+        : BeaconEvent.Invalid({ topic: event.event, reason: `unknown event name ${JSON.stringify(event.event.slice(0, 64))}` })
+  }
+}

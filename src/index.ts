@@ -1,0 +1,38 @@
+/**
+ * beacon-head-monitor: follows the head of the Ethereum chain as seen by
+ * several beacon nodes at once.
+ *
+ * Each module is exported as a namespace, Effect style: `HeadMonitor.HeadMonitor`
+ * is the service tag, `HeadMonitor.layer` its layer.
+ *
+ * @since 0.1.0
+ */
+
+/** Identity of a beacon node: normalised URL and secret-free display form. */
+export * as BeaconNode from "./node/BeaconNode.js"
+
+/** Schemas and decoding of the events a beacon node sends. */
+export * as BeaconEvent from "./events/BeaconEvent.js"
+
+/** Tuning: retry policy, stall watchdog, limits. */
+export * as MonitorConfig from "./config/MonitorConfig.js"
+
+/** The ordered list of nodes to follow, replaceable at runtime. */
+export * as CandidateList from "./candidates/CandidateList.js"
+
+/** One connection to a node's event stream, and why connections end. */
+export * as BeaconEventStream from "./stream/BeaconEventStream.js"
+export * as BeaconStreamError from "./stream/BeaconStreamError.js"
+export * as RetryPolicy from "./stream/RetryPolicy.js"
+export * as SseDecoder from "./stream/SseDecoder.js"
+
+/** The latest head of every node, keyed by node identity. */
+export * as BeaconHeadCache from "./cache/BeaconHeadCache.js"
+
+/** The monitor: one supervised fiber per node, head events and status. */
+export * as HeadMonitor from "./monitor/HeadMonitor.js"
+export * as HeadEvent from "./monitor/HeadEvent.js"
+export * as NodeStatus from "./monitor/NodeStatus.js"
+
+/** A scriptable beacon node on loopback, for simulations and tests. */
+export * as BeaconNodeServer from "./simulator/BeaconNodeServer.js"

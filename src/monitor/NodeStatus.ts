@@ -1,0 +1,87 @@
+/**
+ * The status of one beacon node's stream, as plain data.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+import type { CachedHead } from "../cache/BeaconHeadCache.js"
+import type { BeaconNode } from "../node/BeaconNode.js"
+import type { DisconnectReason } from "../stream/BeaconStreamError.js"
+
+/**
+ * Waiting for the next attempt after a failure.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Waiting {
+  /** When the failure happened (epoch ms). */
+  readonly since: number
+  /** Consecutive failures since the stream last delivered data. */
+  readonly attempt: number
+  /** When the next connection attempt starts (epoch ms). */
+  readonly nextAttemptAt: number
+  readonly reason: DisconnectReason
+  readonly detail: string
+}
+
+/**
+ * - `Connecting`: request sent, no response yet (a real node answers with its first event);
+ * - `Open`: streaming since `since`;
+ * - `Backoff`: a transient failure, waiting to reconnect;
+ * - `Stalled`: the stall watchdog dropped the connection, waiting to reconnect;
+ * - `Rejected`: the node answered 4xx (or not an event stream), retried at the capped delay.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ConnectionState = Data.TaggedEnum<{
+  Connecting: { readonly since: number; readonly attempt: number }
+  Open: { readonly since: number }
+  Backoff: Waiting
+  Stalled: Waiting
+  Rejected: Waiting
+}>
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const ConnectionState = Data.taggedEnum<ConnectionState>()
+
+/**
+ * Counters since the node joined the list.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NodeCounters {
+  /** Connections that were answered 200 with an event stream. */
+  readonly connects: number
+  /** Connections lost, by reason. */
+  readonly disconnects: Readonly<Record<DisconnectReason, number>>
+  /** Valid, non-optimistic head events. */
+  readonly heads: number
+  /** Heads older than the node's newest (a re-syncing node's burst). */
+  readonly replayedHeads: number
+  readonly chainReorgs: number
+  /** Poison events dropped: bad JSON, failed schema, unknown event name. */
+  readonly invalidEvents: number
+  readonly optimisticHeadsSkipped: number
+  /** Events of other topics, ignored. */
+  readonly otherEvents: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface NodeStatus {
+  readonly node: BeaconNode
+  /** Position in the current candidate list. */
+  readonly index: number
+  readonly state: ConnectionState
+  readonly counters: NodeCounters
+  /** The node's latest head, if the cache has one. */
+  readonly head: CachedHead | undefined
+}

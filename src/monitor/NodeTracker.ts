@@ -1,0 +1,82 @@
+/**
+ * The mutable record behind one node's status. Internal: only the node's own
+ * fiber writes it (JavaScript runs one fiber at a time, so there is no race), and
+ * readers get immutable snapshots.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { CachedHead } from "../cache/BeaconHeadCache.js"
+import type { BeaconNode } from "../node/BeaconNode.js"
+import { type BeaconStreamError, type DisconnectReason, disconnectReasons } from "../stream/BeaconStreamError.js"
+import { ConnectionState, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+const zeroDisconnects = (): Record<DisconnectReason, number> =>
+  Object.fromEntries(disconnectReasons.map((reason) => [reason, 0])) as Record<DisconnectReason, number>
+
+/** @internal */
+export class NodeTracker {
+  state: ConnectionState
+  /** Failures since data last flowed; the retry policy counts the same way. */
+  attempt = 0
+  private readonly counters: Mutable<NodeCounters>
+  private readonly disconnects = zeroDisconnects()
+  /** Throttling of invalid-event log lines. */
+  lastInvalidLogAt = Number.NEGATIVE_INFINITY
+  invalidSinceLog = 0
+
+  constructor(readonly node: BeaconNode, now: number) {
+    this.state = ConnectionState.Connecting({ since: now, attempt: 0 })
+    this.counters = {
+      connects: 0,
+      disconnects: this.disconnects,
+      heads: 0,
+      replayedHeads: 0,
+      chainReorgs: 0,
+      invalidEvents: 0,
+      optimisticHeadsSkipped: 0,
+      otherEvents: 0
+    }
+  }
+
+  get count(): Mutable<NodeCounters> {
+    return this.counters
+  }
+
+  connecting(now: number): void {
+    this.state = ConnectionState.Connecting({ since: now, attempt: this.attempt })
+  }
+
+  opened(now: number): void {
+    this.counters.connects++
+    this.state = ConnectionState.Open({ since: now })
+  }
+
+  /** Data flowed on the open connection: the policy has reset, so do we. */
+  delivered(): void {
+    this.attempt = 0
+  }
+
+  failed(error: BeaconStreamError, attempt: number, now: number, nextAttemptAt: number): void {
+    this.attempt = attempt
+    this.disconnects[error.reason]++
+    const waiting = { since: now, attempt, nextAttemptAt, reason: error.reason, detail: error.detail }
+    this.state = error.reason === "stalled"
+      ? ConnectionState.Stalled(waiting)
+      : error.isRejected
+      ? ConnectionState.Rejected(waiting)
+      : ConnectionState.Backoff(waiting)
+  }
+
+  snapshot(index: number, head: CachedHead | undefined): NodeStatus {
+    return {
+      node: this.node,
+      index,
+      state: this.state,
+      counters: { ...this.counters, disconnects: { ...this.disconnects } },
+      head
+    }
+  }
+}

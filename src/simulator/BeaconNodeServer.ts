@@ -1,0 +1,192 @@
+/**
+ * A real HTTP server on loopback that speaks the part of the Beacon API the
+ * monitor uses, and can be told to misbehave: the building block of the
+ * simulated devnet and of the tests.
+ *
+ * It serves `GET /eth/v1/events` as Server-Sent Events (by default like
+ * Lodestar: headers only with the first event) and any other path through
+ * handlers set with `route`. Faults: answer a status instead of streaming,
+ * accept and stay silent, end or reset open streams, refuse connections.
+ *
+ * @since 0.1.0
+ */
+import { Effect, type Scope } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+
+/**
+ * How `/eth/v1/events` is answered.
+ * - `stream`: 200 `text/event-stream`, events as they are sent;
+ * - `status`: that HTTP status with a JSON error body;
+ * - `silent`: accept the request and never answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EventsMode =
+  | { readonly _tag: "stream" }
+  | { readonly _tag: "status"; readonly status: number }
+  | { readonly _tag: "silent" }
+
+/**
+ * A JSON answer for a REST route, or `undefined` for 404.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RouteHandler = (url: URL) => { readonly status: number; readonly body: unknown } | undefined
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BeaconNodeServerOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  readonly port?: number
+  /** Send response headers at once instead of with the first event (default false, as Lodestar). */
+  readonly eagerHeaders?: boolean
+}
+
+interface Subscriber {
+  readonly response: Http.ServerResponse
+  readonly topics: ReadonlySet<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export class BeaconNodeServer {
+  private readonly server: Http.Server
+  private readonly sockets = new Set<Socket>()
+  private readonly subscribers = new Set<Subscriber>()
+  private readonly routes = new Map<string, RouteHandler>()
+  /** How `/eth/v1/events` is answered from now on. */
+  mode: EventsMode = { _tag: "stream" }
+  /** Event-stream requests received, by any mode. */
+  requests = 0
+  /** Event-stream connections that ended on the client's side or ours. */
+  closed = 0
+  /** Events written, per topic. */
+  readonly sent = new Map<string, number>()
+  /** Topics query of every event-stream request, in order (`head,chain_reorg`). */
+  readonly requestedTopics: Array<string> = []
+  port: number
+
+  constructor(private readonly options: BeaconNodeServerOptions = {}) {
+    this.port = options.port ?? 0
+    this.server = Http.createServer((request, response) => this.handle(request, response))
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket)
+      socket.on("close", () => this.sockets.delete(socket))
+    })
+  }
+
+  /** Base URL of this node. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  /** Event streams open now. */
+  get open(): number {
+    return this.subscribers.size
+  }
+
+  /** Starts listening (again, on the same port after `stop`). */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject)
+      this.server.listen(this.port, "127.0.0.1", () => {
+        this.server.off("error", reject)
+        this.port = (this.server.address() as AddressInfo).port
+        resolve()
+      })
+    })
+  }
+
+  /** Stops listening and drops every connection at once, as a killed process does: clients see refused/reset. */
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve())
+      for (const socket of this.sockets) socket.destroy()
+      this.subscribers.clear()
+    })
+  }
+
+  /** Sets the JSON handler of a REST path such as `/eth/v1/node/syncing`. */
+  route(path: string, handler: RouteHandler): void {
+    this.routes.set(path, handler)
+  }
+
+  /** Sends an event to every open stream subscribed to its topic; returns how many received it. */
+  send(topic: string, data: unknown): number {
+    return this.sendRaw(`event: ${topic}\ndata: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`, topic)
+  }
+
+  /** Writes raw bytes to every open stream (subscribed to `topic`, if given); counts them under `topic`. */
+  sendRaw(text: string, topic?: string): number {
+    let delivered = 0
+    for (const { response, topics } of this.subscribers) {
+      if (topic !== undefined && !topics.has(topic)) continue
+      response.write(text)
+      delivered++
+    }
+    if (topic !== undefined) this.sent.set(topic, (this.sent.get(topic) ?? 0) + delivered)
+    return delivered
+  }
+
+  /** Ends every open stream normally (a graceful restart). */
+  endStreams(): void {
+    for (const { response } of this.subscribers) response.end()
+    this.subscribers.clear()
+  }
+
+  private handle(request: Http.IncomingMessage, response: Http.ServerResponse): void {
+    const url = new URL(request.url ?? "/", this.url)
+    if (url.pathname === "/eth/v1/events") return this.events(url, request, response)
+    const answer = this.routes.get(url.pathname)?.(url)
+    const status = answer?.status ?? 404
+    response.writeHead(status, { "content-type": "application/json" })
+    response.end(JSON.stringify(answer?.body ?? { code: status, message: "not found" }))
+  }
+
+  private events(url: URL, request: Http.IncomingMessage, response: Http.ServerResponse): void {
+    this.requests++
+    const topics = url.searchParams.getAll("topics")
+    this.requestedTopics.push(topics.join(","))
+    const mode = this.mode
+    if (mode._tag === "status") {
+      response.writeHead(mode.status, { "content-type": "application/json" })
+      response.end(JSON.stringify({ code: mode.status, message: `simulated ${mode.status}` }))
+      return
+    }
+    request.socket.setNoDelay(true)
+    response.once("close", () => {
+      this.closed++
+      this.subscribers.delete(subscriber)
+    })
+    const subscriber: Subscriber = { response, topics: new Set(topics) }
+    if (mode._tag === "silent") return
+    response.statusCode = 200
+    response.setHeader("content-type", "text/event-stream")
+    response.setHeader("cache-control", "no-cache")
+    if (this.options.eagerHeaders) response.flushHeaders()
+    this.subscribers.add(subscriber)
+  }
+}
+
+/**
+ * A started server, stopped when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: BeaconNodeServerOptions): Effect.Effect<BeaconNodeServer, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const server = new BeaconNodeServer(options)
+      await server.listen()
+      return server
+    }),
+    (server) => Effect.promise(() => server.stop())
+  )

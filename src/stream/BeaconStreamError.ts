@@ -1,0 +1,123 @@
+/**
+ * Why one connection to a beacon node's event stream ended.
+ *
+ * Every end of a connection is one of these: a normal end of the response is a
+ * failure too, so that the retry policy reconnects. Messages carry only the
+ * node's display form and error codes, never a URL with secrets.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/**
+ * - `refused`, `reset`, `timeout`, `unreachable`, `server_error`, `ended`: transient;
+ * - `stalled`: no bytes for the idle limit (keep-alive comments count);
+ * - `oversized`: one event grew past the size limit;
+ * - `rejected`: the node answered 400/401/403/404/405 (or another 4xx, or a non-SSE 200): retried at the capped delay.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DisconnectReason =
+  | "refused"
+  | "reset"
+  | "timeout"
+  | "unreachable"
+  | "server_error"
+  | "ended"
+  | "stalled"
+  | "oversized"
+  | "rejected"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const disconnectReasons: ReadonlyArray<DisconnectReason> = [
+  "refused",
+  "reset",
+  "timeout",
+  "unreachable",
+  "server_error",
+  "ended",
+  "stalled",
+  "oversized",
+  "rejected"
+]
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class BeaconStreamError extends Data.TaggedError("BeaconStreamError")<{
+  /** Display form of the node (no secrets). */
+  readonly node: string
+  readonly reason: DisconnectReason
+  /** A short, secret-free detail: an error code, an HTTP status, a limit. */
+  readonly detail: string
+  /** The HTTP status, when the node answered with one. */
+  readonly status?: number
+}> {
+  /** Rejected nodes are still retried, but only at the capped delay. */
+  get isRejected(): boolean {
+    return this.reason === "rejected"
+  }
+
+  override get message() {
+    return `${this.node}: ${this.reason} (${this.detail})`
+  }
+}
+
+const transportReasons: Record<string, DisconnectReason> = {
+  ECONNREFUSED: "refused",
+  ECONNRESET: "reset",
+  EPIPE: "reset",
+  ECONNABORTED: "reset",
+  ETIMEDOUT: "timeout",
+  ESOCKETTIMEDOUT: "timeout",
+  UND_ERR_CONNECT_TIMEOUT: "timeout",
+  UND_ERR_HEADERS_TIMEOUT: "timeout",
+  UND_ERR_BODY_TIMEOUT: "timeout",
+  UND_ERR_SOCKET: "reset",
+  ENOTFOUND: "unreachable",
+  EAI_AGAIN: "unreachable",
+  EHOSTUNREACH: "unreachable",
+  ENETUNREACH: "unreachable",
+  EADDRNOTAVAIL: "unreachable"
+}
+
+/** Finds a Node/undici error code anywhere in a cause chain. */
+const errorCode = (error: unknown): string | undefined => {
+  for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/**
+ * Classifies a transport error (from the HTTP client or the body stream).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromTransport = (node: string, error: unknown): BeaconStreamError => {
+  const code = errorCode(error)
+  const reason = code === undefined ? "reset" : transportReasons[code] ?? "reset"
+  return new BeaconStreamError({ node, reason, detail: code ?? "connection error" })
+}
+
+/**
+ * Classifies a response status other than 200.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromStatus = (node: string, status: number): BeaconStreamError =>
+  new BeaconStreamError({
+    node,
+    reason: status >= 500 || status === 408 || status === 429 ? "server_error" : "rejected",
+    detail: `HTTP ${status}`,
+    status
+  })
