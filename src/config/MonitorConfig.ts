@@ -63,8 +63,17 @@ export const defaults: MonitorOptions = {
  * @since 0.1.0
  * @category models
  */
-export type MonitorOptionsInput = Partial<Omit<MonitorOptions, "retry">> & {
-  readonly retry?: Partial<RetryOptions>
+export interface MonitorOptionsInput {
+  readonly retry?: {
+    readonly initialDelay?: Duration.DurationInput
+    readonly factor?: number
+    readonly maxDelay?: Duration.DurationInput
+    readonly jitter?: { readonly min: number; readonly max: number }
+  }
+  readonly idleTimeout?: Duration.DurationInput
+  readonly maxEventSize?: number
+  readonly maxCandidates?: number
+  readonly invalidEventLogInterval?: Duration.DurationInput
 }
 
 /**
@@ -73,11 +82,23 @@ export type MonitorOptionsInput = Partial<Omit<MonitorOptions, "retry">> & {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (input: MonitorOptionsInput = {}): MonitorOptions => ({
-  ...defaults,
-  ...input,
-  retry: { ...defaults.retry, ...input.retry }
-})
+export const make = (input: MonitorOptionsInput = {}): MonitorOptions => {
+  const duration = (value: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
+    value === undefined ? fallback : Duration.decode(value)
+  const retry = input.retry ?? {}
+  return {
+    retry: {
+      initialDelay: duration(retry.initialDelay, defaults.retry.initialDelay),
+      factor: retry.factor ?? defaults.retry.factor,
+      maxDelay: duration(retry.maxDelay, defaults.retry.maxDelay),
+      jitter: retry.jitter ?? defaults.retry.jitter
+    },
+    idleTimeout: duration(input.idleTimeout, defaults.idleTimeout),
+    maxEventSize: input.maxEventSize ?? defaults.maxEventSize,
+    maxCandidates: input.maxCandidates ?? defaults.maxCandidates,
+    invalidEventLogInterval: duration(input.invalidEventLogInterval, defaults.invalidEventLogInterval)
+  }
+}
 
 /**
  * @since 0.1.0

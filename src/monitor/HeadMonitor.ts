@@ -51,6 +51,8 @@ export interface HeadMonitorService {
   readonly heads: Stream.Stream<HeadEvent>
   /** Subscribes now, so that no event emitted after this effect is missed by the returned stream. */
   readonly subscribe: Effect.Effect<Stream.Stream<HeadEvent>, never, Scope.Scope>
+  /** Subscribes now to a node's status after every change of its connection state. */
+  readonly subscribeStatus: Effect.Effect<Stream.Stream<NodeStatus>, never, Scope.Scope>
   /** Status of every node, in candidate-list order. */
   readonly status: Effect.Effect<ReadonlyArray<NodeStatus>>
   /** Status of one node. */
@@ -86,6 +88,7 @@ export const make: Effect.Effect<
   const fibers = yield* FiberMap.make<BeaconNodeId>()
   const trackers = new Map<BeaconNodeId, NodeTracker>()
   const pubsub = yield* Effect.acquireRelease(PubSub.sliding<HeadEvent>(subscriberBuffer), PubSub.shutdown)
+  const statusChanges = yield* Effect.acquireRelease(PubSub.sliding<NodeStatus>(subscriberBuffer), PubSub.shutdown)
   const reconciled = yield* SubscriptionRef.make(-1)
   const now = () => clock.unsafeCurrentTimeMillis()
 
@@ -169,6 +172,7 @@ export const make: Effect.Effect<
           tracker.failed(step.error, step.attempt, at, next)
           // A dead node's head must never count as newest.
           yield* cache.remove(node.id)
+          yield* publishStatus(tracker)
           yield* Effect.logDebug("stream failed, reconnecting").pipe(
             Effect.annotateLogs({
               node: node.display,
@@ -186,9 +190,15 @@ export const make: Effect.Effect<
       return BeaconEventStream.connect(node, {
         idleTimeout: config.idleTimeout,
         maxEventSize: config.maxEventSize,
-        onOpen: Effect.sync(() => tracker.opened(now()))
+        onOpen: Effect.suspend(() => {
+          tracker.opened(now())
+          return publishStatus(tracker)
+        }),
+        onBytes: (at) => {
+          tracker.lastActivityAt = at
+        }
       })
-    }))
+    }).pipe(Effect.tap(() => publishStatus(tracker))))
     return connection.pipe(
       Stream.retry(policy),
       Stream.runForEach(onEvent(tracker)),
@@ -226,9 +236,17 @@ export const make: Effect.Effect<
   const snapshot = (tracker: NodeTracker, index: number) =>
     Effect.map(cache.get(tracker.node.id), (head) => tracker.snapshot(index, Option.getOrUndefined(head)))
 
+  function publishStatus(tracker: NodeTracker): Effect.Effect<void> {
+    return Effect.flatMap(positionOf(tracker.node.id), (index) =>
+      index === undefined
+        ? Effect.void
+        : Effect.flatMap(snapshot(tracker, index), (status) => PubSub.publish(statusChanges, status)))
+  }
+
   const service: HeadMonitorService = {
     heads: Stream.fromPubSub(pubsub),
     subscribe: Effect.map(PubSub.subscribe(pubsub), Stream.fromQueue),
+    subscribeStatus: Effect.map(PubSub.subscribe(statusChanges), Stream.fromQueue),
     status: Effect.gen(function*() {
       const list = yield* candidates.get
       const out: Array<NodeStatus> = []

@@ -84,4 +84,6 @@ export interface NodeStatus {
   readonly counters: NodeCounters
   /** The node's latest head, if the cache has one. */
   readonly head: CachedHead | undefined
+  /** When the node last sent any byte (keep-alives included), epoch ms. */
+  readonly lastActivityAt: number | undefined
 }

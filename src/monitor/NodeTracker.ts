@@ -23,6 +23,7 @@ export class NodeTracker {
   attempt = 0
   private readonly counters: Mutable<NodeCounters>
   private readonly disconnects = zeroDisconnects()
+  lastActivityAt: number | undefined = undefined
   /** Throttling of invalid-event log lines. */
   lastInvalidLogAt = Number.NEGATIVE_INFINITY
   invalidSinceLog = 0
@@ -76,7 +77,8 @@ export class NodeTracker {
       index,
       state: this.state,
       counters: { ...this.counters, disconnects: { ...this.disconnects } },
-      head
+      head,
+      lastActivityAt: this.lastActivityAt
     }
   }
 }

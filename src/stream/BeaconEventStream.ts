@@ -29,6 +29,8 @@ export interface ConnectOptions {
   readonly maxEventSize: number
   /** Runs once the node answered 200 with an event stream. */
   readonly onOpen?: Effect.Effect<void>
+  /** Called with the clock's time whenever bytes arrive (keep-alives included). */
+  readonly onBytes?: (at: number) => void
 }
 
 /**
@@ -94,6 +96,7 @@ export const connect = (
     return body.pipe(
       Stream.mapChunksEffect((chunk) => {
         lastByteAt = clock.unsafeCurrentTimeMillis()
+        options.onBytes?.(lastByteAt)
         const events: Array<BeaconEvent> = []
         for (const bytes of chunk) {
           const decoded = decoder.feed(bytes)
