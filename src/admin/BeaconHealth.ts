@@ -1,0 +1,179 @@
+/**
+ * The answer of `GET /lighthouse/beacon/health`: every node of the candidate
+ * list in list order, with its connection state, failure counters and latest
+ * head, as the head monitor reports them.
+ *
+ * The wire form is a Schema (`NodeHealth`); `fromStatus` builds its type from a
+ * `NodeStatus`. To report more per node, add fields to `NodeHealth` and fill
+ * them in `fromStatus` (or in `current`, for data from other services).
+ *
+ * @since 0.1.0
+ */
+import { DateTime, Effect, Schema } from "effect"
+import { Root, Uint64String } from "../events/BeaconEvent.js"
+import { HeadMonitor } from "../monitor/HeadMonitor.js"
+import type { ConnectionState, NodeStatus } from "../monitor/NodeStatus.js"
+import { disconnectReasons } from "../stream/BeaconStreamError.js"
+
+/** Instants go on the wire as ISO 8601 strings (UTC). */
+const Timestamp = Schema.DateTimeUtc
+
+const Count = Schema.NonNegativeInt
+
+/**
+ * Why a connection ended.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DisconnectReason = Schema.Literal(disconnectReasons[0]!, ...disconnectReasons.slice(1))
+
+const waiting = {
+  /** When the failure happened. */
+  since: Timestamp,
+  /** Consecutive failures since data last flowed. */
+  attempt: Count,
+  next_attempt_at: Timestamp,
+  reason: DisconnectReason,
+  /** Short and secret-free: an error code, an HTTP status. */
+  detail: Schema.String
+}
+
+/**
+ * The connection state, tagged by `state`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Connection = Schema.Union(
+  Schema.Struct({ state: Schema.Literal("connecting"), since: Timestamp, attempt: Count }),
+  Schema.Struct({ state: Schema.Literal("open"), since: Timestamp }),
+  Schema.Struct({ state: Schema.Literal("backoff"), ...waiting }),
+  Schema.Struct({ state: Schema.Literal("stalled"), ...waiting }),
+  Schema.Struct({ state: Schema.Literal("rejected"), ...waiting })
+)
+
+/**
+ * Counters since the node joined the list.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Counters = Schema.Struct({
+  connects: Count,
+  disconnects: Schema.Record({ key: DisconnectReason, value: Count }),
+  heads: Count,
+  replayed_heads: Count,
+  chain_reorgs: Count,
+  invalid_events: Count,
+  optimistic_heads_skipped: Count,
+  other_events: Count
+})
+
+/**
+ * The node's latest head.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Head = Schema.Struct({
+  /** A decimal string, as in the Beacon API. */
+  slot: Uint64String,
+  root: Root,
+  received_at: Timestamp,
+  source: Schema.Literal("event", "seed", "reorg")
+})
+
+/**
+ * One node of the answer.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const NodeHealth = Schema.Struct({
+  /** Position in the current candidate list. */
+  index: Count,
+  /** Display form of the node's URL: secrets removed. */
+  url: Schema.String,
+  connection: Connection,
+  counters: Counters,
+  head: Schema.NullOr(Head)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type NodeHealth = typeof NodeHealth.Type
+
+/**
+ * The whole answer.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HealthResponse = Schema.Struct({ data: Schema.Array(NodeHealth) })
+
+const instant = (millis: number): DateTime.Utc => DateTime.unsafeMake(millis)
+
+const waitingStates = { Backoff: "backoff", Stalled: "stalled", Rejected: "rejected" } as const
+
+const connection = (state: ConnectionState): typeof Connection.Type => {
+  switch (state._tag) {
+    case "Connecting":
+      return { state: "connecting", since: instant(state.since), attempt: state.attempt }
+    case "Open":
+      return { state: "open", since: instant(state.since) }
+    case "Backoff":
+    case "Stalled":
+    case "Rejected":
+      return {
+        state: waitingStates[state._tag],
+        since: instant(state.since),
+        attempt: state.attempt,
+        next_attempt_at: instant(state.nextAttemptAt),
+        reason: state.reason,
+        detail: state.detail
+      }
+  }
+}
+
+/**
+ * One node's health from its status.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromStatus = (status: NodeStatus): NodeHealth => {
+  const { counters, head } = status
+  return {
+    index: status.index,
+    url: status.node.display,
+    connection: connection(status.state),
+    counters: {
+      connects: counters.connects,
+      disconnects: counters.disconnects,
+      heads: counters.heads,
+      replayed_heads: counters.replayedHeads,
+      chain_reorgs: counters.chainReorgs,
+      invalid_events: counters.invalidEvents,
+      optimistic_heads_skipped: counters.optimisticHeadsSkipped,
+      other_events: counters.otherEvents
+    },
+    head: head === undefined
+      ? null
+      : { slot: head.slot, root: head.block, received_at: instant(head.receivedAt), source: head.source }
+  }
+}
+
+/**
+ * The health of every node now, in list order.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const current: Effect.Effect<typeof HealthResponse.Type, never, HeadMonitor> = Effect.gen(function*() {
+  const monitor = yield* HeadMonitor
+  const statuses = yield* monitor.status
+  return { data: statuses.map(fromStatus) }
+})
