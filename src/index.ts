@@ -28,10 +28,12 @@ export * as SseDecoder from "./stream/SseDecoder.js"
 
 /** The latest head of every node, keyed by node identity. */
 export * as BeaconHeadCache from "./cache/BeaconHeadCache.js"
+export * as ConsensusView from "./cache/ConsensusView.js"
 
 /** The monitor: one supervised fiber per node, head events and status. */
 export * as HeadMonitor from "./monitor/HeadMonitor.js"
 export * as HeadEvent from "./monitor/HeadEvent.js"
+export * as ReorgEvent from "./monitor/ReorgEvent.js"
 export * as NodeStatus from "./monitor/NodeStatus.js"
 
 /** A scriptable beacon node on loopback, for simulations and tests. */

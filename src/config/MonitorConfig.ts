@@ -34,6 +34,10 @@ export interface MonitorOptions {
   readonly maxEventSize: number
   /** Most nodes a candidate list may hold (default 64). */
   readonly maxCandidates: number
+  /** Length of a slot (default 12 s); the staleness checks count in slots. */
+  readonly slotDuration: Duration.Duration
+  /** A node more than this many slots behind the newest head of the others is lagging (default 2). */
+  readonly laggingSlots: number
   /** Least time between two log lines about one node's invalid events (default 10 s). */
   readonly invalidEventLogInterval: Duration.Duration
 }
@@ -54,6 +58,8 @@ export const defaults: MonitorOptions = {
   idleTimeout: Duration.seconds(36),
   maxEventSize: 1024 * 1024,
   maxCandidates: 64,
+  slotDuration: Duration.seconds(12),
+  laggingSlots: 2,
   invalidEventLogInterval: Duration.seconds(10)
 }
 
@@ -73,6 +79,8 @@ export interface MonitorOptionsInput {
   readonly idleTimeout?: Duration.DurationInput
   readonly maxEventSize?: number
   readonly maxCandidates?: number
+  readonly slotDuration?: Duration.DurationInput
+  readonly laggingSlots?: number
   readonly invalidEventLogInterval?: Duration.DurationInput
 }
 
@@ -86,16 +94,20 @@ export const make = (input: MonitorOptionsInput = {}): MonitorOptions => {
   const duration = (value: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
     value === undefined ? fallback : Duration.decode(value)
   const retry = input.retry ?? {}
+  // The cap and the idle limit follow the slot unless given: half a slot, three slots.
+  const slot = duration(input.slotDuration, defaults.slotDuration)
   return {
     retry: {
       initialDelay: duration(retry.initialDelay, defaults.retry.initialDelay),
       factor: retry.factor ?? defaults.retry.factor,
-      maxDelay: duration(retry.maxDelay, defaults.retry.maxDelay),
+      maxDelay: duration(retry.maxDelay, Duration.unsafeDivide(slot, 2)),
       jitter: retry.jitter ?? defaults.retry.jitter
     },
-    idleTimeout: duration(input.idleTimeout, defaults.idleTimeout),
+    idleTimeout: duration(input.idleTimeout, Duration.times(slot, 3)),
     maxEventSize: input.maxEventSize ?? defaults.maxEventSize,
     maxCandidates: input.maxCandidates ?? defaults.maxCandidates,
+    slotDuration: slot,
+    laggingSlots: input.laggingSlots ?? defaults.laggingSlots,
     invalidEventLogInterval: duration(input.invalidEventLogInterval, defaults.invalidEventLogInterval)
   }
 }

@@ -15,31 +15,27 @@ import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import {
   Context,
-  Duration,
   Effect,
   FiberMap,
   Layer,
   Option,
   PubSub,
-  Schedule,
-  ScheduleDecision,
-  ScheduleIntervals,
   Scope,
   Stream,
   SubscriptionRef
 } from "effect"
 import * as HeadCache from "../cache/BeaconHeadCache.js"
 import { BeaconHeadCache } from "../cache/BeaconHeadCache.js"
+import * as ConsensusView from "../cache/ConsensusView.js"
 import * as CandidateListModule from "../candidates/CandidateList.js"
 import { type Candidates, CandidateList } from "../candidates/CandidateList.js"
 import * as MonitorConfigModule from "../config/MonitorConfig.js"
 import { MonitorConfig } from "../config/MonitorConfig.js"
-import type { BeaconEvent, HeadEventData } from "../events/BeaconEvent.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
-import * as BeaconEventStream from "../stream/BeaconEventStream.js"
-import * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { HeadEvent } from "./HeadEvent.js"
+import { type FollowerContext, follow } from "./NodeFollower.js"
 import { NodeTracker } from "./NodeTracker.js"
+import type { ReorgEvent } from "./ReorgEvent.js"
 import type { NodeStatus } from "./NodeStatus.js"
 
 /**
@@ -51,6 +47,10 @@ export interface HeadMonitorService {
   readonly heads: Stream.Stream<HeadEvent>
   /** Subscribes now, so that no event emitted after this effect is missed by the returned stream. */
   readonly subscribe: Effect.Effect<Stream.Stream<HeadEvent>, never, Scope.Scope>
+  /** Subscribes now to every node's `chain_reorg` events. */
+  readonly subscribeReorgs: Effect.Effect<Stream.Stream<ReorgEvent>, never, Scope.Scope>
+  /** The head most nodes report, and how far each node is from it. */
+  readonly consensus: Effect.Effect<ConsensusView.ConsensusView>
   /** Subscribes now to a node's status after every change of its connection state. */
   readonly subscribeStatus: Effect.Effect<Stream.Stream<NodeStatus>, never, Scope.Scope>
   /** Status of every node, in candidate-list order. */
@@ -69,8 +69,8 @@ export interface HeadMonitorService {
  */
 export class HeadMonitor extends Context.Tag("beacon-head-monitor/HeadMonitor")<HeadMonitor, HeadMonitorService>() {}
 
-/** Size of each subscriber's buffer: a consumer that falls this far behind loses the oldest events, never stalls the nodes. */
-const subscriberBuffer = 4096
+/** Each subscriber buffers 4,096 events: one that falls further behind loses the oldest, and never stalls the nodes. */
+const makePubSub = <A>() => Effect.acquireRelease(PubSub.sliding<A>(4096), PubSub.shutdown)
 
 /**
  * @since 0.1.0
@@ -87,130 +87,45 @@ export const make: Effect.Effect<
   const clock = yield* Effect.clock
   const fibers = yield* FiberMap.make<BeaconNodeId>()
   const trackers = new Map<BeaconNodeId, NodeTracker>()
-  const pubsub = yield* Effect.acquireRelease(PubSub.sliding<HeadEvent>(subscriberBuffer), PubSub.shutdown)
-  const statusChanges = yield* Effect.acquireRelease(PubSub.sliding<NodeStatus>(subscriberBuffer), PubSub.shutdown)
+  const heads = yield* makePubSub<HeadEvent>()
+  const reorgs = yield* makePubSub<ReorgEvent>()
+  const statusChanges = yield* makePubSub<NodeStatus>()
   const reconciled = yield* SubscriptionRef.make(-1)
   const now = () => clock.unsafeCurrentTimeMillis()
+  const scope = yield* Effect.scope
 
   const positionOf = (id: BeaconNodeId) => Effect.map(candidates.get, (list) => list.positions.get(id))
 
-  const onHead = (tracker: NodeTracker, data: HeadEventData) =>
-    Effect.gen(function*() {
-      const { node } = tracker
-      if (data.execution_optimistic) {
-        tracker.count.optimisticHeadsSkipped++
-        return
+  /**
+   * Some node was the first to reach `slot`. One slot later, every node that
+   * has sent no byte since then and is still behind is stale: it is reconnected
+   * well before the absolute idle limit. On a chain where no node advances,
+   * nobody is dropped.
+   */
+  const onAdvance = (slot: number) => {
+    const advancedAt = now()
+    const check = Effect.gen(function*() {
+      for (const tracker of trackers.values()) {
+        const { state } = tracker
+        if (state._tag !== "Open" && state._tag !== "Connecting") continue
+        if (Math.max(tracker.lastActivityAt ?? state.since, state.since) >= advancedAt) continue
+        const head = yield* cache.get(tracker.node.id)
+        if (head._tag === "Some" && head.value.slot >= slot) continue
+        tracker.dropStale(`no data for a slot while other nodes reached slot ${slot}`)
       }
-      const receivedAt = now()
-      const { first, outcome } = yield* cache.insert({
-        node,
-        slot: data.slot,
-        block: data.block,
-        receivedAt,
-        source: "event"
-      })
-      if (outcome === "replayed") tracker.count.replayedHeads++
-      else tracker.count.heads++
-      const index = yield* positionOf(node.id)
-      // A node removed from the list is being interrupted: its last events are not published.
-      if (index === undefined) return
-      yield* PubSub.publish(pubsub, {
-        node,
-        index,
-        slot: data.slot,
-        block: data.block,
-        state: data.state,
-        epochTransition: data.epoch_transition,
-        previousDutyDependentRoot: data.previous_duty_dependent_root,
-        currentDutyDependentRoot: data.current_duty_dependent_root,
-        receivedAt,
-        outcome,
-        first
-      })
     })
-
-  const onInvalid = (tracker: NodeTracker, topic: string, reason: string) =>
-    Effect.suspend(() => {
-      tracker.count.invalidEvents++
-      tracker.invalidSinceLog++
-      const at = now()
-      if (at - tracker.lastInvalidLogAt < Duration.toMillis(config.invalidEventLogInterval)) return Effect.void
-      const dropped = tracker.invalidSinceLog
-      tracker.lastInvalidLogAt = at
-      tracker.invalidSinceLog = 0
-      return Effect.logWarning("dropped invalid event").pipe(
-        Effect.annotateLogs({ node: tracker.node.display, topic: topic.slice(0, 64), reason, dropped })
-      )
-    })
-
-  const onEvent = (tracker: NodeTracker) => (event: BeaconEvent): Effect.Effect<void> => {
-    tracker.delivered()
-    switch (event._tag) {
-      case "Head":
-        return onHead(tracker, event.data)
-      case "ChainReorg":
-        return Effect.sync(() => {
-          tracker.count.chainReorgs++
-        })
-      case "Other":
-        return Effect.sync(() => {
-          tracker.count.otherEvents++
-        })
-      case "Invalid":
-        return onInvalid(tracker, event.topic, event.reason)
-    }
+    return Effect.asVoid(Effect.forkIn(Effect.delay(check, config.slotDuration), scope))
   }
 
-  /** The node's connect → stream → retry loop. Never fails; only interruption ends it. */
-  const follow = (tracker: NodeTracker): Effect.Effect<void, never, HttpClient.HttpClient> => {
-    const { node } = tracker
-    const policy = RetryPolicy.make(config.retry).pipe(
-      Schedule.onDecision((step, decision) =>
-        Effect.gen(function*() {
-          const at = now()
-          const next = ScheduleDecision.isContinue(decision) ? ScheduleIntervals.start(decision.intervals) : at
-          tracker.failed(step.error, step.attempt, at, next)
-          // A dead node's head must never count as newest.
-          yield* cache.remove(node.id)
-          yield* publishStatus(tracker)
-          yield* Effect.logDebug("stream failed, reconnecting").pipe(
-            Effect.annotateLogs({
-              node: node.display,
-              reason: step.error.reason,
-              detail: step.error.detail,
-              attempt: step.attempt,
-              retryInMs: next - at
-            })
-          )
-        })
-      )
-    )
-    const connection = Stream.unwrap(Effect.sync(() => {
-      tracker.connecting(now())
-      return BeaconEventStream.connect(node, {
-        idleTimeout: config.idleTimeout,
-        maxEventSize: config.maxEventSize,
-        onOpen: Effect.suspend(() => {
-          tracker.opened(now())
-          return publishStatus(tracker)
-        }),
-        onBytes: (at) => {
-          tracker.lastActivityAt = at
-        }
-      })
-    }).pipe(Effect.tap(() => publishStatus(tracker))))
-    return connection.pipe(
-      Stream.retry(policy),
-      Stream.runForEach(onEvent(tracker)),
-      // Unreachable unless a bug throws: restart after the capped delay rather than lose the node.
-      Effect.catchAllCause((cause) =>
-        Effect.logError("node fiber failed, restarting", cause).pipe(
-          Effect.annotateLogs({ node: node.display }),
-          Effect.zipRight(Effect.sleep(config.retry.maxDelay))
-        )
-      ),
-      Effect.forever
-    )
+  const context: FollowerContext = {
+    config,
+    cache,
+    now,
+    positionOf,
+    publishHead: (event) => PubSub.publish(heads, event),
+    publishReorg: (event) => PubSub.publish(reorgs, event),
+    publishStatus,
+    onAdvance
   }
 
   const reconcile = (list: Candidates) =>
@@ -226,7 +141,7 @@ export const make: Effect.Effect<
         if (trackers.has(node.id)) continue
         const tracker = new NodeTracker(node, now())
         trackers.set(node.id, tracker)
-        yield* FiberMap.run(fibers, node.id, follow(tracker))
+        yield* FiberMap.run(fibers, node.id, follow(context, tracker))
       }
       yield* SubscriptionRef.set(reconciled, list.version)
     })
@@ -234,7 +149,13 @@ export const make: Effect.Effect<
   yield* candidates.changes.pipe(Stream.runForEach(reconcile), Effect.forkScoped)
 
   const snapshot = (tracker: NodeTracker, index: number) =>
-    Effect.map(cache.get(tracker.node.id), (head) => tracker.snapshot(index, Option.getOrUndefined(head)))
+    Effect.gen(function*() {
+      const head = Option.getOrUndefined(yield* cache.get(tracker.node.id))
+      const newest = yield* cache.newestFirst
+      const newestOfOthers = newest.find((other) => other.node.id !== tracker.node.id)?.slot
+      const lagging = newestOfOthers !== undefined && (head === undefined || newestOfOthers - head.slot > config.laggingSlots)
+      return tracker.snapshot(index, head, lagging)
+    })
 
   function publishStatus(tracker: NodeTracker): Effect.Effect<void> {
     return Effect.flatMap(positionOf(tracker.node.id), (index) =>
@@ -244,8 +165,10 @@ export const make: Effect.Effect<
   }
 
   const service: HeadMonitorService = {
-    heads: Stream.fromPubSub(pubsub),
-    subscribe: Effect.map(PubSub.subscribe(pubsub), Stream.fromQueue),
+    heads: Stream.fromPubSub(heads),
+    subscribe: Effect.map(PubSub.subscribe(heads), Stream.fromQueue),
+    subscribeReorgs: Effect.map(PubSub.subscribe(reorgs), Stream.fromQueue),
+    consensus: Effect.map(cache.newestFirst, ConsensusView.fromHeads),
     subscribeStatus: Effect.map(PubSub.subscribe(statusChanges), Stream.fromQueue),
     status: Effect.gen(function*() {
       const list = yield* candidates.get

@@ -60,16 +60,29 @@ export interface NodeCounters {
   readonly connects: number
   /** Connections lost, by reason. */
   readonly disconnects: Readonly<Record<DisconnectReason, number>>
-  /** Valid, non-optimistic head events. */
+  /** Valid, non-optimistic head events (replayed ones included). */
   readonly heads: number
   /** Heads older than the node's newest (a re-syncing node's burst). */
   readonly replayedHeads: number
+  /** Fork switches: `chain_reorg` events, and heads at the node's slot with another root (one switch counts once). */
   readonly chainReorgs: number
   /** Poison events dropped: bad JSON, failed schema, unknown event name. */
   readonly invalidEvents: number
   readonly optimisticHeadsSkipped: number
   /** Events of other topics, ignored. */
   readonly otherEvents: number
+}
+
+/**
+ * The node's last `chain_reorg`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LastReorg {
+  readonly slot: number
+  readonly depth: number
+  readonly at: number
 }
 
 /**
@@ -80,6 +93,11 @@ export interface NodeStatus {
   readonly node: BeaconNode
   /** Position in the current candidate list. */
   readonly index: number
+  /** The node's head is more than `laggingSlots` behind the newest head of the other nodes (or it has none). */
+  readonly lagging: boolean
+  /** Subscribed topics: `head,chain_reorg`, or `head` alone for a node that refused the pair. */
+  readonly topics: ReadonlyArray<string>
+  readonly lastReorg: LastReorg | undefined
   readonly state: ConnectionState
   readonly counters: NodeCounters
   /** The node's latest head, if the cache has one. */

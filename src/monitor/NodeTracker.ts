@@ -6,10 +6,12 @@
  * @since 0.1.0
  * @internal
  */
+import { Deferred, Effect } from "effect"
 import type { CachedHead } from "../cache/BeaconHeadCache.js"
+import type { Root } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
-import { type BeaconStreamError, type DisconnectReason, disconnectReasons } from "../stream/BeaconStreamError.js"
-import { ConnectionState, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
+import { BeaconStreamError, type DisconnectReason, disconnectReasons } from "../stream/BeaconStreamError.js"
+import { ConnectionState, type LastReorg, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -24,6 +26,13 @@ export class NodeTracker {
   private readonly counters: Mutable<NodeCounters>
   private readonly disconnects = zeroDisconnects()
   lastActivityAt: number | undefined = undefined
+  /** Subscribed topics: `head` and `chain_reorg` until the node refuses the pair. */
+  topics: ReadonlyArray<string> = ["head", "chain_reorg"]
+  lastReorg: LastReorg | undefined = undefined
+  /** New head block of the last reorg counted: a head and a chain_reorg for one switch count once. */
+  private lastReorgBlock: Root | undefined = undefined
+  /** Completing it drops the current connection. */
+  private kick: Deferred.Deferred<never, BeaconStreamError> | undefined = undefined
   /** Throttling of invalid-event log lines. */
   lastInvalidLogAt = Number.NEGATIVE_INFINITY
   invalidSinceLog = 0
@@ -46,8 +55,23 @@ export class NodeTracker {
     return this.counters
   }
 
-  connecting(now: number): void {
+  connecting(now: number, kick: Deferred.Deferred<never, BeaconStreamError>): void {
+    this.kick = kick
     this.state = ConnectionState.Connecting({ since: now, attempt: this.attempt })
+  }
+
+  /** Drops the current connection as stalled (the monitor saw it silent while others advanced). */
+  dropStale(detail: string): void {
+    if (this.kick === undefined) return
+    Deferred.unsafeDone(this.kick, Effect.fail(new BeaconStreamError({ node: this.node.display, reason: "stalled", detail })))
+    this.kick = undefined
+  }
+
+  /** Counts a fork switch to `block` once, though a head and a chain_reorg both announce it. */
+  countReorg(block: Root): void {
+    if (this.lastReorgBlock === block) return
+    this.lastReorgBlock = block
+    this.counters.chainReorgs++
   }
 
   opened(now: number): void {
@@ -71,10 +95,13 @@ export class NodeTracker {
       : ConnectionState.Backoff(waiting)
   }
 
-  snapshot(index: number, head: CachedHead | undefined): NodeStatus {
+  snapshot(index: number, head: CachedHead | undefined, lagging: boolean): NodeStatus {
     return {
       node: this.node,
       index,
+      lagging,
+      topics: this.topics,
+      lastReorg: this.lastReorg,
       state: this.state,
       counters: { ...this.counters, disconnects: { ...this.disconnects } },
       head,

@@ -63,6 +63,11 @@ export class BeaconNodeServer {
   private readonly routes = new Map<string, RouteHandler>()
   /** How `/eth/v1/events` is answered from now on. */
   mode: EventsMode = { _tag: "stream" }
+  /**
+   * Topics this node does not know, and how it answers a request naming one:
+   * `400` as newer servers do, or `hang` (no answer at all) as Lodestar v1.5.1 did.
+   */
+  unknownTopics: { readonly topics: ReadonlySet<string>; readonly answer: "400" | "hang" } | undefined = undefined
   /** Event-stream requests received, by any mode. */
   requests = 0
   /** Event-stream connections that ended on the client's side or ours. */
@@ -71,6 +76,8 @@ export class BeaconNodeServer {
   readonly sent = new Map<string, number>()
   /** Topics query of every event-stream request, in order (`head,chain_reorg`). */
   readonly requestedTopics: Array<string> = []
+  /** Called whenever an event stream opens (mode `stream`), with its topics: lets a script greet new subscribers. */
+  onSubscribe: ((topics: ReadonlySet<string>) => void) | undefined = undefined
   port: number
 
   constructor(private readonly options: BeaconNodeServerOptions = {}) {
@@ -154,7 +161,13 @@ export class BeaconNodeServer {
     this.requests++
     const topics = url.searchParams.getAll("topics")
     this.requestedTopics.push(topics.join(","))
-    const mode = this.mode
+    const unknown = this.unknownTopics
+    const refused = unknown !== undefined && topics.some((topic) => unknown.topics.has(topic))
+    const mode: EventsMode = !refused
+      ? this.mode
+      : unknown.answer === "400"
+      ? { _tag: "status", status: 400 }
+      : { _tag: "silent" }
     if (mode._tag === "status") {
       response.writeHead(mode.status, { "content-type": "application/json" })
       response.end(JSON.stringify({ code: mode.status, message: `simulated ${mode.status}` }))
@@ -172,6 +185,7 @@ export class BeaconNodeServer {
     response.setHeader("cache-control", "no-cache")
     if (this.options.eagerHeaders) response.flushHeaders()
     this.subscribers.add(subscriber)
+    this.onSubscribe?.(subscriber.topics)
   }
 }
 

@@ -29,6 +29,8 @@ export interface ConnectOptions {
   readonly maxEventSize: number
   /** Runs once the node answered 200 with an event stream. */
   readonly onOpen?: Effect.Effect<void>
+  /** Fails the stream with its error when it completes: lets the monitor drop a connection it judged stale. */
+  readonly stop?: Effect.Effect<never, BeaconStreamError>
   /** Called with the clock's time whenever bytes arrive (keep-alives included). */
   readonly onBytes?: (at: number) => void
 }
@@ -107,7 +109,7 @@ export const connect = (
         }
         return Effect.succeed(Chunk.unsafeFromArray(events))
       }),
-      Stream.interruptWhen(watchdog),
+      Stream.interruptWhen(options.stop === undefined ? watchdog : Effect.raceFirst(watchdog, options.stop)),
       Stream.concat(Stream.fail(fail("ended", "the node closed the stream")))
     )
   }))

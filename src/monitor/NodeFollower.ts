@@ -1,0 +1,237 @@
+/**
+ * The life of one node's fiber: connect → stream → retry, for ever.
+ *
+ * Each connection subscribes to `head` and `chain_reorg` (falling back to
+ * `head` alone for a node that rejects or chokes on the pair), seeds the cache
+ * from `/eth/v1/beacon/headers/head` as soon as it opens, and turns every event
+ * into cache updates, counters and published events. Nothing here can fail the
+ * fiber: only interruption ends it.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleIntervals, Schema, Stream } from "effect"
+import type { BeaconHeadCacheService } from "../cache/BeaconHeadCache.js"
+import type { MonitorOptions } from "../config/MonitorConfig.js"
+import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
+import type { BeaconNodeId } from "../node/BeaconNode.js"
+import * as BeaconEventStream from "../stream/BeaconEventStream.js"
+import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
+import * as RetryPolicy from "../stream/RetryPolicy.js"
+import type { HeadEvent } from "./HeadEvent.js"
+import type { NodeTracker } from "./NodeTracker.js"
+import type { ReorgEvent } from "./ReorgEvent.js"
+
+/**
+ * What a follower needs from the monitor.
+ *
+ * @internal
+ */
+export interface FollowerContext {
+  readonly config: MonitorOptions
+  readonly cache: BeaconHeadCacheService
+  readonly now: () => number
+  readonly positionOf: (id: BeaconNodeId) => Effect.Effect<number | undefined>
+  readonly publishHead: (event: HeadEvent) => Effect.Effect<void>
+  readonly publishReorg: (event: ReorgEvent) => Effect.Effect<void>
+  readonly publishStatus: (tracker: NodeTracker) => Effect.Effect<void>
+  /** Called when this node is the first to reach a slot: the monitor checks the others for staleness. */
+  readonly onAdvance: (slot: number) => Effect.Effect<void>
+}
+
+/** The part of `GET /eth/v1/beacon/headers/head` the seed needs. */
+const HeaderResponse = Schema.Struct({
+  execution_optimistic: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  data: Schema.Struct({
+    root: Root,
+    header: Schema.Struct({ message: Schema.Struct({ slot: Uint64String }) })
+  })
+})
+
+/** Puts the node's current head in the cache as soon as its stream opens; a failure changes nothing else. */
+const seed = (context: FollowerContext, tracker: NodeTracker, client: HttpClient.HttpClient) =>
+  Effect.gen(function*() {
+    const response = yield* client.execute(HttpClientRequest.get(tracker.node.endpoint("/eth/v1/beacon/headers/head")))
+    const header = yield* HttpClientResponse.schemaBodyJson(HeaderResponse)(response)
+    if (header.execution_optimistic) return
+    yield* context.cache.insert({
+      node: tracker.node,
+      slot: header.data.header.message.slot,
+      block: header.data.root,
+      receivedAt: context.now(),
+      source: "seed"
+    })
+  }).pipe(
+    Effect.scoped,
+    Effect.timeout(context.config.idleTimeout),
+    Effect.catchAllCause(() =>
+      // Causes may carry the full URL: log the node's display form only.
+      Effect.logDebug("could not seed the head on connect").pipe(Effect.annotateLogs({ node: tracker.node.display }))
+    )
+  )
+
+/**
+ * @internal
+ */
+export const follow = (
+  context: FollowerContext,
+  tracker: NodeTracker
+): Effect.Effect<never, never, HttpClient.HttpClient> => {
+  const { cache, config, now } = context
+  const { node } = tracker
+  // Spans would record the full URL, secrets included.
+  const seedClient = (client: HttpClient.HttpClient) =>
+    client.pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.filterStatusOk)
+
+  const onHead = (data: HeadEventData) =>
+    Effect.gen(function*() {
+      if (data.execution_optimistic) {
+        tracker.count.optimisticHeadsSkipped++
+        return
+      }
+      const receivedAt = now()
+      const { first, outcome } = yield* cache.insert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" })
+      if (outcome === "replayed") tracker.count.replayedHeads++
+      else tracker.count.heads++
+      if (outcome === "replaced") tracker.countReorg(data.block)
+      const index = yield* context.positionOf(node.id)
+      // A node removed from the list is being interrupted: its last events are not published.
+      if (index === undefined) return
+      yield* context.publishHead({
+        node,
+        index,
+        slot: data.slot,
+        block: data.block,
+        state: data.state,
+        epochTransition: data.epoch_transition,
+        previousDutyDependentRoot: data.previous_duty_dependent_root,
+        currentDutyDependentRoot: data.current_duty_dependent_root,
+        receivedAt,
+        outcome,
+        first
+      })
+      if (first) yield* context.onAdvance(data.slot)
+    })
+
+  const onReorg = (data: ChainReorgData) =>
+    Effect.gen(function*() {
+      if (data.execution_optimistic) return
+      const receivedAt = now()
+      const cached = yield* cache.get(node.id)
+      // The head may have come first (Lodestar sends it before chain_reorg): then only the depth is new.
+      const current = cached._tag === "Some" ? cached.value : undefined
+      if (current === undefined || current.block !== data.new_head_block) {
+        yield* cache.set({ node, slot: data.slot, block: data.new_head_block, receivedAt, source: "reorg" })
+      }
+      tracker.countReorg(data.new_head_block)
+      tracker.lastReorg = { slot: data.slot, depth: data.depth, at: receivedAt }
+      const index = yield* context.positionOf(node.id)
+      if (index === undefined) return
+      yield* context.publishReorg({
+        node,
+        index,
+        slot: data.slot,
+        depth: data.depth,
+        oldHeadBlock: data.old_head_block,
+        newHeadBlock: data.new_head_block,
+        receivedAt
+      })
+    })
+
+  const onInvalid = (topic: string, reason: string) =>
+    Effect.suspend(() => {
+      tracker.count.invalidEvents++
+      tracker.invalidSinceLog++
+      const at = now()
+      if (at - tracker.lastInvalidLogAt < Duration.toMillis(config.invalidEventLogInterval)) return Effect.void
+      const dropped = tracker.invalidSinceLog
+      tracker.lastInvalidLogAt = at
+      tracker.invalidSinceLog = 0
+      return Effect.logWarning("dropped invalid event").pipe(
+        Effect.annotateLogs({ node: node.display, topic: topic.slice(0, 64), reason, dropped })
+      )
+    })
+
+  const onEvent = (event: BeaconEvent): Effect.Effect<void> => {
+    tracker.delivered()
+    switch (event._tag) {
+      case "Head":
+        return onHead(event.data)
+      case "ChainReorg":
+        return onReorg(event.data)
+      case "Other":
+        return Effect.sync(() => {
+          tracker.count.otherEvents++
+        })
+      case "Invalid":
+        return onInvalid(event.topic, event.reason)
+    }
+  }
+
+  /** Some servers reject `chain_reorg` (400) or never answer a request naming it: follow `head` alone then. */
+  const fallBackIfTopicsRefused = (error: BeaconStreamError) => {
+    const refused = error.status === 400 || (error.reason === "stalled" && tracker.state._tag === "Connecting")
+    if (tracker.topics.length === 1 || !refused) return Effect.void
+    tracker.topics = ["head"]
+    return Effect.logWarning("node refused the head+chain_reorg subscription, following head only").pipe(
+      Effect.annotateLogs({ node: node.display, reason: error.reason, detail: error.detail })
+    )
+  }
+
+  const policy = RetryPolicy.make(config.retry).pipe(
+    Schedule.onDecision((step, decision) =>
+      Effect.gen(function*() {
+        const at = now()
+        const next = ScheduleDecision.isContinue(decision) ? ScheduleIntervals.start(decision.intervals) : at
+        yield* fallBackIfTopicsRefused(step.error)
+        tracker.failed(step.error, step.attempt, at, next)
+        // A dead node's head must never count as newest.
+        yield* cache.remove(node.id)
+        yield* context.publishStatus(tracker)
+        yield* Effect.logDebug("stream failed, reconnecting").pipe(
+          Effect.annotateLogs({
+            node: node.display,
+            reason: step.error.reason,
+            detail: step.error.detail,
+            attempt: step.attempt,
+            retryInMs: next - at
+          })
+        )
+      })
+    )
+  )
+
+  const connection = Stream.unwrap(Effect.gen(function*() {
+    const kick = yield* Deferred.make<never, BeaconStreamError>()
+    const client = yield* HttpClient.HttpClient
+    tracker.connecting(now(), kick)
+    yield* context.publishStatus(tracker)
+    return BeaconEventStream.connect(node, {
+      topics: tracker.topics,
+      idleTimeout: config.idleTimeout,
+      maxEventSize: config.maxEventSize,
+      stop: Deferred.await(kick),
+      onOpen: Effect.suspend(() => {
+        tracker.opened(now())
+        return Effect.zipRight(context.publishStatus(tracker), Effect.fork(seed(context, tracker, seedClient(client))))
+      }),
+      onBytes: (at) => {
+        tracker.lastActivityAt = at
+      }
+    })
+  }))
+
+  return connection.pipe(
+    Stream.retry(policy),
+    Stream.runForEach(onEvent),
+    // Unreachable unless a bug throws: restart after the capped delay rather than lose the node.
+    Effect.catchAllCause((cause) =>
+      Effect.logError("node fiber failed, restarting", cause).pipe(
+        Effect.annotateLogs({ node: node.display }),
+        Effect.zipRight(Effect.sleep(config.retry.maxDelay))
+      )
+    ),
+    Effect.forever
+  )
+}
