@@ -25,7 +25,7 @@ import {
   SubscriptionRef
 } from "effect"
 import * as HeadCache from "../cache/BeaconHeadCache.js"
-import { BeaconHeadCache } from "../cache/BeaconHeadCache.js"
+import { BeaconHeadCache, type CachedHead } from "../cache/BeaconHeadCache.js"
 import * as ConsensusView from "../cache/ConsensusView.js"
 import * as CandidateListModule from "../candidates/CandidateList.js"
 import { type Candidates, CandidateList } from "../candidates/CandidateList.js"
@@ -148,14 +148,15 @@ export const make: Effect.Effect<
 
   yield* candidates.changes.pipe(Stream.runForEach(reconcile), Effect.forkScoped)
 
+  /** Status from the node's record and the cache's heads (newest first, read once per answer). */
+  const statusFrom = (tracker: NodeTracker, index: number, newest: ReadonlyArray<CachedHead>): NodeStatus => {
+    const head = newest.find((cached) => cached.node.id === tracker.node.id)
+    const newestOfOthers = newest.find((cached) => cached.node.id !== tracker.node.id)?.slot
+    const lagging = newestOfOthers !== undefined && (head === undefined || newestOfOthers - head.slot > config.laggingSlots)
+    return tracker.snapshot(index, head, lagging)
+  }
   const snapshot = (tracker: NodeTracker, index: number) =>
-    Effect.gen(function*() {
-      const head = Option.getOrUndefined(yield* cache.get(tracker.node.id))
-      const newest = yield* cache.newestFirst
-      const newestOfOthers = newest.find((other) => other.node.id !== tracker.node.id)?.slot
-      const lagging = newestOfOthers !== undefined && (head === undefined || newestOfOthers - head.slot > config.laggingSlots)
-      return tracker.snapshot(index, head, lagging)
-    })
+    Effect.map(cache.newestFirst, (newest) => statusFrom(tracker, index, newest))
 
   function publishStatus(tracker: NodeTracker): Effect.Effect<void> {
     return Effect.flatMap(positionOf(tracker.node.id), (index) =>
@@ -172,10 +173,11 @@ export const make: Effect.Effect<
     subscribeStatus: Effect.map(PubSub.subscribe(statusChanges), Stream.fromQueue),
     status: Effect.gen(function*() {
       const list = yield* candidates.get
+      const newest = yield* cache.newestFirst
       const out: Array<NodeStatus> = []
       for (const [index, node] of list.nodes.entries()) {
         const tracker = trackers.get(node.id)
-        if (tracker !== undefined) out.push(yield* snapshot(tracker, index))
+        if (tracker !== undefined) out.push(statusFrom(tracker, index, newest))
       }
       return out
     }),
