@@ -124,6 +124,8 @@ export const make = (
     const expected = yield* Ref.make(Option.fromNullable(options.network))
     const context = yield* Effect.context<HttpClient.HttpClient>()
     const background = yield* FiberSet.make()
+    // One round at a time: two rounds at once would both see a node as unchecked and ask its spec twice.
+    const lock = yield* Effect.makeSemaphore(1)
 
     const poll = (node: BeaconNode, entry: Entry | undefined): Effect.Effect<Outcome> =>
       Effect.gen(function*() {
@@ -161,7 +163,7 @@ export const make = (
 
     /** Polls the nodes concurrently, then judges them all against one expected network. */
     const round = (nodes: ReadonlyArray<BeaconNode>) =>
-      Effect.gen(function*() {
+      lock.withPermits(1)(Effect.gen(function*() {
         const known = yield* Ref.get(entries)
         const outcomes = yield* Effect.forEach(
           nodes,
@@ -185,7 +187,7 @@ export const make = (
                 : acc,
             map
           ))
-      })
+      }))
 
     const follow = candidates.changes.pipe(
       Stream.runForEach((list) =>

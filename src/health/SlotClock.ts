@@ -8,7 +8,7 @@ import type { HttpClient } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { Uint64String } from "../events/BeaconEvent.js"
-import { type AllNodesFailed, firstSuccessIn } from "../routing/FirstSuccess.js"
+import { type AllNodesFailed, firstSuccessIn } from "../routing/InOrder.js"
 import { getJson, NodeRequestError } from "../routing/NodeRequest.js"
 
 /**
