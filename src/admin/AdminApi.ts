@@ -23,7 +23,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer, Option, type Schema } from "effect"
 import { createServer } from "node:http"
 import { CandidateList } from "../candidates/CandidateList.js"
-import type { HeadMonitor } from "../monitor/HeadMonitor.js"
+import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import * as AdminApiError from "./AdminApiError.js"
 import * as ApiToken from "./ApiToken.js"
 import * as BeaconHealth from "./BeaconHealth.js"
@@ -63,6 +63,8 @@ const update = Effect.gen(function*() {
     ),
     Effect.mapError(AdminApiError.fromInvalidList)
   )
+  // Answer once the monitor follows the new list, so that a health request right after shows every node.
+  yield* Effect.flatMap(HeadMonitor, (monitor) => monitor.awaitReconciled)
   const answer = BeaconUpdate.response(accepted)
   yield* Effect.logInfo("beacon node list replaced").pipe(
     Effect.annotateLogs({ version: accepted.version, nodes: answer.data.new_beacon_nodes_list.join(", ") })

@@ -85,6 +85,14 @@ export const Head = Schema.Struct({
 })
 
 /**
+ * The node's last `chain_reorg`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LastReorg = Schema.Struct({ slot: Uint64String, depth: Count, at: Timestamp })
+
+/**
  * One node of the answer.
  *
  * @since 0.1.0
@@ -96,8 +104,15 @@ export const NodeHealth = Schema.Struct({
   /** Display form of the node's URL: secrets removed. */
   url: Schema.String,
   connection: Connection,
+  /** When the node last sent any byte (keep-alives included). */
+  last_activity_at: Schema.NullOr(Timestamp),
+  /** More than `laggingSlots` behind the newest head of the other nodes. */
+  lagging: Schema.Boolean,
+  /** Subscribed event topics. */
+  topics: Schema.Array(Schema.String),
   counters: Counters,
-  head: Schema.NullOr(Head)
+  head: Schema.NullOr(Head),
+  last_reorg: Schema.NullOr(LastReorg)
 })
 
 /**
@@ -145,11 +160,14 @@ const connection = (state: ConnectionState): typeof Connection.Type => {
  * @category constructors
  */
 export const fromStatus = (status: NodeStatus): NodeHealth => {
-  const { counters, head } = status
+  const { counters, head, lastReorg } = status
   return {
     index: status.index,
     url: status.node.display,
     connection: connection(status.state),
+    last_activity_at: status.lastActivityAt === undefined ? null : instant(status.lastActivityAt),
+    lagging: status.lagging,
+    topics: status.topics,
     counters: {
       connects: counters.connects,
       disconnects: counters.disconnects,
@@ -162,7 +180,10 @@ export const fromStatus = (status: NodeStatus): NodeHealth => {
     },
     head: head === undefined
       ? null
-      : { slot: head.slot, root: head.block, received_at: instant(head.receivedAt), source: head.source }
+      : { slot: head.slot, root: head.block, received_at: instant(head.receivedAt), source: head.source },
+    last_reorg: lastReorg === undefined
+      ? null
+      : { slot: lastReorg.slot, depth: lastReorg.depth, at: instant(lastReorg.at) }
   }
 }
 

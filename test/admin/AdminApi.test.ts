@@ -81,10 +81,14 @@ describe("AdminApi", () => {
         expect(answer.json).toEqual({ data: { new_beacon_nodes_list: [c.url, b.url] } })
         const list = yield* CandidateList.CandidateList
         expect((yield* list.get).nodes.map((n) => n.display)).toEqual([c.url, b.url])
+        // The answer comes once the monitor follows the new list: health shows it at once.
         const monitor = yield* HeadMonitor.HeadMonitor
-        yield* monitor.awaitReconciled
         expect(yield* monitor.fiberCount).toBe(2)
-        expect((yield* monitor.status).map((s) => [s.index, s.node.display])).toEqual([[0, c.url], [1, b.url]])
+        const after = Schema.decodeUnknownSync(BeaconHealth.HealthResponse)((yield* health).json)
+        expect(after.data.map((n) => [n.index, n.url])).toEqual([[0, c.url], [1, b.url]])
+        // A, removed, has its stream closed by the monitor.
+        while (a.closed < a.requests) yield* Effect.sleep(2)
+        expect(a.open).toBe(0)
       }).pipe(Effect.provide(api([a.url, b.url])))
     }))
 
@@ -118,12 +122,19 @@ describe("AdminApi", () => {
         a.send("head", headData(7))
         a.send("head", headData(8))
         b.send("head", headData(8))
+        a.send("chain_reorg", {
+          slot: "8",
+          depth: "1",
+          old_head_block: root("block-main-8"),
+          new_head_block: root("block-fork-8"),
+          execution_optimistic: false
+        })
         const monitor = yield* HeadMonitor.HeadMonitor
         // Wait until the monitor has seen all three heads and the stopped node failed once.
         while (true) {
           const statuses = yield* monitor.status
           const heads = statuses.reduce((n, s) => n + s.counters.heads, 0)
-          if (heads === 3 && statuses[2]?.state._tag === "Backoff") break
+          if (heads === 3 && statuses[0]?.lastReorg !== undefined && statuses[2]?.state._tag === "Backoff") break
           yield* Effect.sleep(5)
         }
         const answer = yield* health
@@ -139,9 +150,18 @@ describe("AdminApi", () => {
         expect(first!.counters.heads).toBe(2)
         expect(first!.counters.connects).toBe(1)
         expect(first!.head?.slot).toBe(8)
-        expect(first!.head?.root).toBe(root("block-main-8"))
-        expect(second!.head?.slot).toBe(8)
+        expect(first!.head?.root).toBe(root("block-fork-8"))
+        expect(first!.head?.source).toBe("reorg")
+        expect(first!.last_reorg?.slot).toBe(8)
+        expect(first!.last_reorg?.depth).toBe(1)
+        expect(first!.counters.chain_reorgs).toBe(1)
+        expect(first!.last_activity_at).not.toBeNull()
+        expect(first!.topics).toContain("head")
+        expect(second!.head?.root).toBe(root("block-main-8"))
+        expect(second!.last_reorg).toBeNull()
+        expect([first!.lagging, second!.lagging]).toEqual([false, false])
         expect(third!.head).toBeNull()
+        expect(third!.lagging).toBe(true)
         expect(third!.counters.disconnects.refused).toBeGreaterThanOrEqual(1)
         const waiting = third!.connection
         if (waiting.state !== "backoff") throw new Error("expected backoff")
