@@ -36,5 +36,26 @@ export * as HeadEvent from "./monitor/HeadEvent.js"
 export * as ReorgEvent from "./monitor/ReorgEvent.js"
 export * as NodeStatus from "./monitor/NodeStatus.js"
 
+/** The admin HTTP API (Lighthouse-compatible routes), its bearer token, wire schemas and errors. */
+export * as AdminApi from "./admin/AdminApi.js"
+export * as AdminApiError from "./admin/AdminApiError.js"
+export * as ApiToken from "./admin/ApiToken.js"
+export * as BeaconHealth from "./admin/BeaconHealth.js"
+export * as BeaconUpdate from "./admin/BeaconUpdate.js"
+
 /** A scriptable beacon node on loopback, for simulations and tests. */
 export * as BeaconNodeServer from "./simulator/BeaconNodeServer.js"
+
+/** Health of every node (Lighthouse's tiers), the slot clock, the network check. */
+export * as BeaconNodeHealth from "./health/BeaconNodeHealth.js"
+export * as HealthTier from "./health/HealthTier.js"
+export * as NodeHealth from "./health/NodeHealth.js"
+export * as Network from "./health/Network.js"
+export * as SlotClock from "./health/SlotClock.js"
+
+/** Routing requests: best node first with fallback, waiting for a slot's head, head-cache queries. */
+export * as FirstSuccess from "./routing/FirstSuccess.js"
+export * as InOrder from "./routing/InOrder.js"
+export * as NodeRequest from "./routing/NodeRequest.js"
+export * as WaitForHead from "./routing/WaitForHead.js"
+export * as HeadQueries from "./routing/HeadQueries.js"
