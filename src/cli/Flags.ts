@@ -1,0 +1,206 @@
+/**
+ * The command-line flags, in the style of Lighthouse's validator client.
+ *
+ * Every flag `--foo-bar` falls back to the environment variable `FOO_BAR`
+ * (`--beacon-nodes` → `BEACON_NODES`); a flag given on the command line wins.
+ * A bad value, from either place, fails at start-up with one line naming it.
+ *
+ * @since 0.1.0
+ */
+import { HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Config, Effect, LogLevel, type Option } from "effect"
+
+/**
+ * How log lines are written: `pretty` (coloured, for people), `logfmt` or `json` (for machines).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LogFormat = "pretty" | "logfmt" | "json"
+
+/** The flag's environment variable: `--http-port` → `HTTP_PORT`. */
+export const envName = (flag: string): string => flag.replace(/-/g, "_").toUpperCase()
+
+const invalid = (flag: string, message: string) =>
+  ValidationError.invalidValue(HelpDoc.p(`--${flag} (or ${envName(flag)}): ${message}`))
+
+const text = (flag: string, description: string) =>
+  Options.text(flag).pipe(
+    Options.withFallbackConfig(Config.string(envName(flag))),
+    Options.withDescription(`${description} [env ${envName(flag)}]`)
+  )
+
+const number = (
+  flag: string,
+  description: string,
+  check: { readonly min: number; readonly max: number; readonly integer: boolean }
+) =>
+  // Parsed here rather than with Options.integer so that a bad value, flag or env, gets the same one-line message.
+  text(flag, description).pipe(
+    Options.mapEffect((raw) => {
+      const value = raw.trim() === "" ? Number.NaN : Number(raw)
+      const kind = check.integer ? "an integer" : "a number"
+      if (!Number.isFinite(value) || (check.integer && !Number.isInteger(value))) {
+        return Effect.fail(invalid(flag, `${JSON.stringify(raw.slice(0, 40))} is not ${kind}`))
+      }
+      if (value < check.min || value > check.max) {
+        return Effect.fail(invalid(flag, `${value} is outside ${check.min}..${check.max}`))
+      }
+      return Effect.succeed(value)
+    })
+  )
+
+const port = (flag: string, description: string, fallback: number) =>
+  number(flag, `${description} (default ${fallback})`, { min: 0, max: 65535, integer: true }).pipe(
+    Options.withDefault(fallback)
+  )
+
+const millis = (flag: string, description: string) =>
+  Options.optional(number(flag, description, { min: 1, max: 24 * 3600 * 1000, integer: true }))
+
+const choice = <A extends string>(flag: string, description: string, values: ReadonlyArray<A>) =>
+  text(flag, `${description}: ${values.join(", ")}`).pipe(
+    Options.mapEffect((raw) => {
+      const value = values.find((v) => v === raw.trim().toLowerCase())
+      return value === undefined
+        ? Effect.fail(invalid(flag, `${JSON.stringify(raw.slice(0, 40))} is not one of ${values.join(", ")}`))
+        : Effect.succeed(value)
+    })
+  )
+
+/** The levels of @effect/cli's built-in `--log-level` (which takes the flag itself), and two aliases. */
+const logLevels: Record<string, LogLevel.LogLevel> = {
+  ...Object.fromEntries(LogLevel.allLevels.map((level) => [level._tag.toLowerCase(), level])),
+  warn: LogLevel.Warning,
+  off: LogLevel.None
+}
+
+/**
+ * Where the monitor listens, how it logs, and the tuning of its streams.
+ * Tuning values left unset are derived from the slot duration (see `MonitorRun`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MonitorFlags {
+  /** The comma-separated list as given, not validated yet (that needs `maxCandidates`). */
+  readonly beaconNodes: Option.Option<string>
+  readonly httpAddress: string
+  readonly httpPort: number
+  readonly apiTokenFile: Option.Option<string>
+  readonly metricsAddress: string
+  readonly metricsPort: number
+  readonly logFormat: Option.Option<LogFormat>
+  /** From `LOG_LEVEL`; the flag itself is applied by @effect/cli around the whole run. */
+  readonly logLevel: Option.Option<LogLevel.LogLevel>
+  readonly secondsPerSlot: Option.Option<number>
+  readonly genesisTime: Option.Option<number>
+  readonly retryInitialDelayMs: Option.Option<number>
+  readonly retryFactor: Option.Option<number>
+  readonly retryMaxDelayMs: Option.Option<number>
+  readonly retryJitter: Option.Option<number>
+  readonly idleTimeoutMs: Option.Option<number>
+  readonly maxCandidates: Option.Option<number>
+}
+
+/**
+ * The flags of the monitor (the root command).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const monitorFlags: Options.Options<MonitorFlags> = Options.all({
+  beaconNodes: Options.optional(text(
+    "beacon-nodes",
+    "Comma-separated beacon node URLs, in order of preference. Without it, an embedded simulated devnet is started"
+  )),
+  httpAddress: text("http-address", "Address of the admin HTTP API (default 127.0.0.1)").pipe(
+    Options.withDefault("127.0.0.1")
+  ),
+  httpPort: port("http-port", "Port of the admin HTTP API", 5062),
+  apiTokenFile: Options.optional(text(
+    "api-token-file",
+    "File holding the admin API's bearer token; if absent a token is generated there"
+  )),
+  metricsAddress: text("metrics-address", "Address of the Prometheus /metrics endpoint (default 127.0.0.1)").pipe(
+    Options.withDefault("127.0.0.1")
+  ),
+  metricsPort: port("metrics-port", "Port of the Prometheus /metrics endpoint", 5064),
+  logFormat: Options.optional(choice(
+    "log-format",
+    "Log format (default pretty with a live status table on a terminal, logfmt otherwise)",
+    ["pretty", "logfmt", "json"] as const
+  )),
+  // On the command line, @effect/cli's built-in --log-level (same levels) takes the flag; this reads LOG_LEVEL.
+  logLevel: Options.optional(
+    choice("log-level", "Least level logged (default info)", Object.keys(logLevels)).pipe(
+      Options.map((name) => logLevels[name]!)
+    )
+  ),
+  secondsPerSlot: Options.optional(number(
+    "seconds-per-slot",
+    "Slot duration in seconds; overrides the beacon nodes' /eth/v1/config/spec",
+    { min: 1, max: 3600, integer: true }
+  )),
+  genesisTime: Options.optional(number(
+    "genesis-time",
+    "Genesis time in Unix seconds; overrides the beacon nodes' /eth/v1/beacon/genesis",
+    { min: 0, max: 2 ** 40, integer: true }
+  )),
+  retryInitialDelayMs: millis("retry-initial-delay-ms", "First reconnect delay after a failure (default 250)"),
+  retryFactor: Options.optional(number(
+    "retry-factor",
+    "Growth of the reconnect delay per consecutive failure (default 2)",
+    { min: 1, max: 100, integer: false }
+  )),
+  retryMaxDelayMs: millis("retry-max-delay-ms", "Cap of the reconnect delay (default half a slot)"),
+  retryJitter: Options.optional(number(
+    "retry-jitter",
+    "Each delay is multiplied by a random factor in [1-j, 1+j] (default 0.2)",
+    { min: 0, max: 0.99, integer: false }
+  )),
+  idleTimeoutMs: millis("idle-timeout-ms", "Drop and reconnect a stream silent for this long (default 3 slots)"),
+  maxCandidates: Options.optional(number(
+    "max-candidates",
+    "Most beacon nodes the list may hold (default 64)",
+    { min: 1, max: 10_000, integer: true }
+  ))
+})
+
+/**
+ * Settings of the `simulate` subcommand.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulateFlags {
+  readonly nodes: number
+  /** First port; node i listens on basePort + i. 0 picks free ports. */
+  readonly basePort: number
+  readonly secondsPerSlot: number
+  /** Without faults: no restarts, no silence, no skipped slots, no reorgs. */
+  readonly noFaults: boolean
+  readonly logFormat: Option.Option<LogFormat>
+}
+
+/**
+ * The flags of `simulate`.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const simulateFlags: Options.Options<SimulateFlags> = Options.all({
+  nodes: number("nodes", "Number of simulated beacon nodes (default 3)", { min: 1, max: 64, integer: true }).pipe(
+    Options.withDefault(3)
+  ),
+  basePort: port("base-port", "Port of the first node, the others follow; 0 picks free ports", 0),
+  secondsPerSlot: number("seconds-per-slot", "Slot duration of the simulated chain in seconds (default 2)", {
+    min: 1,
+    max: 3600,
+    integer: true
+  }).pipe(Options.withDefault(2)),
+  noFaults: Options.boolean("no-faults").pipe(
+    Options.withDescription("A calm devnet: no restarts, no silent node, no skipped slots, no reorgs")
+  ),
+  logFormat: Options.optional(choice("log-format", "Log format", ["pretty", "logfmt", "json"] as const))
+})

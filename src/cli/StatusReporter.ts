@@ -1,0 +1,176 @@
+/**
+ * What the operator sees while the monitor runs.
+ *
+ * Everywhere: a log line per new head (which node saw it first) and per
+ * connection-state change, with repeated failures of a node throttled: a
+ * warning on its 1st, 2nd, 4th, 8th … consecutive failure, debug lines in
+ * between, and an info line when it recovers. On a terminal, in addition, the
+ * status table (`StatusTable`) pinned below the log lines, redrawn each slot and
+ * at once on any change (a head, a state change, a list update).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schedule, type Scope, Stream } from "effect"
+import { CandidateList } from "../candidates/CandidateList.js"
+import { SlotClock } from "../health/SlotClock.js"
+import { FirstSeen } from "../metrics/FirstSeen.js"
+import { HeadMonitor } from "../monitor/HeadMonitor.js"
+import { isLive } from "../monitor/HeadEvent.js"
+import type { NodeStatus } from "../monitor/NodeStatus.js"
+import type { BeaconNodeId } from "../node/BeaconNode.js"
+import type { Screen } from "./Screen.js"
+import { type LastError, render } from "./StatusTable.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReporterOptions {
+  /** The terminal, when there is one: the status table is drawn there. */
+  readonly screen: Screen | undefined
+  /** Shown in the table's title (e.g. that the nodes are simulated). */
+  readonly banner?: string | undefined
+  readonly colors: boolean
+}
+
+/**
+ * True when a power of two lies in `(after, upTo]`: the failures worth a warning.
+ *
+ * @since 0.1.0
+ */
+export const crossesPowerOfTwo = (after: number, upTo: number): boolean => {
+  for (let power = 1; power <= upTo; power *= 2) if (power > after) return true
+  return false
+}
+
+/** A node's failure streak, as far as the log has told it. */
+interface Streak {
+  /** The monitor's consecutive-failure count at the last failure seen (it resets when data flows). */
+  attempt: number
+  /** Failures since the node was last open. */
+  failures: number
+  lastError: LastError | undefined
+}
+
+const short = (root: string): string => `${root.slice(0, 10)}…`
+
+/**
+ * Runs the reporting fibers in the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const run = (
+  options: ReporterOptions
+): Effect.Effect<void, never, HeadMonitor | CandidateList | SlotClock | Scope.Scope> =>
+  Effect.gen(function*() {
+    const monitor = yield* HeadMonitor
+    const candidates = yield* CandidateList
+    const slotClock = yield* SlotClock
+    const clock = yield* Effect.clock
+    const firstSeen = new FirstSeen()
+    const streaks = new Map<BeaconNodeId, Streak>()
+    let dirty = true
+
+    const streakOf = (status: NodeStatus): Streak => {
+      let streak = streaks.get(status.node.id)
+      if (streak === undefined) {
+        streak = { attempt: 0, failures: 0, lastError: undefined }
+        streaks.set(status.node.id, streak)
+      }
+      return streak
+    }
+
+    const onStatus = (status: NodeStatus) =>
+      Effect.gen(function*() {
+        dirty = true
+        const streak = streakOf(status)
+        const { state } = status
+        const node = status.node.display
+        switch (state._tag) {
+          case "Connecting":
+            return yield* Effect.logDebug("connecting").pipe(Effect.annotateLogs({ node, attempt: state.attempt }))
+          case "Open": {
+            const failures = streak.failures
+            streak.failures = 0
+            return yield* failures === 0
+              ? Effect.logInfo("stream open").pipe(Effect.annotateLogs({ node, index: status.index }))
+              : Effect.logInfo("stream recovered").pipe(Effect.annotateLogs({ node, index: status.index, failures }))
+          }
+          case "Backoff":
+          case "Stalled":
+          case "Rejected": {
+            // The count only grows while no data flows: a smaller one starts a new streak.
+            const previous = state.attempt <= streak.attempt ? 0 : streak.attempt
+            streak.attempt = state.attempt
+            streak.failures++
+            streak.lastError = { reason: state.reason, detail: state.detail, at: state.since }
+            const line = Effect.annotateLogs({
+              node,
+              index: status.index,
+              state: state._tag.toLowerCase(),
+              reason: state.reason,
+              detail: state.detail,
+              failures: state.attempt,
+              retryInMs: Math.max(0, state.nextAttemptAt - state.since)
+            })
+            return yield* crossesPowerOfTwo(previous, state.attempt)
+              ? line(Effect.logWarning("stream failed"))
+              : line(Effect.logDebug("stream failed"))
+          }
+        }
+      })
+
+    const statuses = yield* monitor.subscribeStatus
+    yield* Effect.forkScoped(Stream.runForEach(statuses, onStatus))
+
+    const heads = yield* monitor.subscribe
+    yield* Effect.forkScoped(Stream.runForEach(heads, (event) =>
+      Effect.suspend(() => {
+        dirty = true
+        const delay = firstSeen.record(event)
+        const node = `[${event.index}] ${event.node.display}`
+        if (event.first && isLive(event)) {
+          return Effect.logInfo("new head").pipe(
+            Effect.annotateLogs({ slot: event.slot, block: short(event.block), first: node })
+          )
+        }
+        return Effect.logDebug("head seen").pipe(
+          Effect.annotateLogs({ slot: event.slot, node, outcome: event.outcome, delayMs: delay ?? "-" })
+        )
+      })))
+
+    // List updates: forget removed nodes' streaks, redraw at once.
+    yield* Effect.forkScoped(Stream.runForEach(candidates.changes, (list) =>
+      Effect.sync(() => {
+        dirty = true
+        const keep = new Set(list.nodes.map((node) => node.id))
+        for (const id of streaks.keys()) if (!keep.has(id)) streaks.delete(id)
+      })))
+
+    const { screen } = options
+    if (screen === undefined) return
+    let drawnSlot = -1
+    const draw = Effect.gen(function*() {
+      const now = clock.unsafeCurrentTimeMillis()
+      const slot = slotClock.slotAt(now)
+      if (!dirty && slot === drawnSlot) return
+      dirty = false
+      drawnSlot = slot
+      const nodes = yield* monitor.status
+      const { version } = yield* candidates.get
+      screen.show(render({
+        now,
+        slot,
+        listVersion: version,
+        nodes,
+        lagOf: (status) => status.head && firstSeen.delayOf(status.head.slot, status.head.receivedAt),
+        lastErrorOf: (status) => streaks.get(status.node.id)?.lastError,
+        banner: options.banner,
+        colors: options.colors
+      }))
+    })
+    // Checked often, drawn only when something changed or a slot began.
+    yield* Effect.forkScoped(Effect.repeat(draw, Schedule.spaced("100 millis")))
+    yield* Effect.addFinalizer(() => Effect.sync(() => screen.release()))
+  })

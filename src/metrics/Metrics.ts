@@ -1,0 +1,299 @@
+/**
+ * Prometheus metrics of the monitor, in the text exposition format, with
+ * prom-client (the maintained Node.js exporter) doing the serialisation.
+ *
+ * Per-node values are not kept twice: the monitor already counts everything
+ * per node (`NodeStatus.counters`), so each scrape reads one status snapshot
+ * and the metrics' `collect` callbacks copy it. Only the head-delay histogram
+ * is fed as events arrive. Nodes are labelled with their display URL (secrets
+ * removed); a node that leaves the list leaves the metrics at the next scrape.
+ *
+ * @since 0.1.0
+ */
+import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { createServer } from "node:http"
+import * as Prometheus from "prom-client"
+import { CandidateList } from "../candidates/CandidateList.js"
+import { HeadMonitor } from "../monitor/HeadMonitor.js"
+import type { NodeStatus } from "../monitor/NodeStatus.js"
+import { disconnectReasons } from "../stream/BeaconStreamError.js"
+import { FirstSeen } from "./FirstSeen.js"
+
+/**
+ * Prefix of every metric name.
+ *
+ * @since 0.1.0
+ */
+export const prefix = "beacon_head_monitor_"
+
+/**
+ * The connection states, as the `state` label of `beacon_head_monitor_node_state`.
+ *
+ * @since 0.1.0
+ */
+export const states = ["Connecting", "Open", "Backoff", "Stalled", "Rejected"] as const
+
+/**
+ * Upper bounds (seconds) of the head-delay histogram: peered nodes are
+ * milliseconds apart, a struggling one seconds.
+ *
+ * @since 0.1.0
+ */
+export const delayBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8]
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MetricsService {
+  /** The exposition text of a scrape. */
+  readonly scrape: Effect.Effect<string>
+  /** `Content-Type` of `scrape`. */
+  readonly contentType: string
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Metrics extends Context.Tag("beacon-head-monitor/Metrics")<Metrics, MetricsService>() {}
+
+interface Snapshot {
+  readonly nodes: ReadonlyArray<NodeStatus>
+  readonly fibers: number
+  readonly listVersion: number
+}
+
+/**
+ * The registry and its collectors; the histogram is fed for as long as the scope lives.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateList | Scope.Scope> = Effect.gen(
+  function*() {
+    const monitor = yield* HeadMonitor
+    const candidates = yield* CandidateList
+    const registry = new Prometheus.Registry()
+    Prometheus.collectDefaultMetrics({ register: registry })
+    let snapshot: Snapshot = { nodes: [], fibers: 0, listVersion: 0 }
+
+    const perNode = (
+      name: string,
+      help: string,
+      value: (status: NodeStatus) => number
+    ) =>
+      new Prometheus.Counter({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ["node"],
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const status of snapshot.nodes) this.inc({ node: status.node.display }, value(status))
+        }
+      })
+
+    perNode("node_connects_total", "Connections answered 200 with an event stream.", (s) => s.counters.connects)
+    perNode("node_stalls_total", "Connections dropped by the stall watchdog.", (s) => s.counters.disconnects.stalled)
+    perNode("node_invalid_events_total", "Invalid (poison) events dropped.", (s) => s.counters.invalidEvents)
+    perNode(
+      "node_optimistic_heads_skipped_total",
+      "Heads skipped because the node's execution layer was optimistic.",
+      (s) => s.counters.optimisticHeadsSkipped
+    )
+    perNode("node_heads_total", "Valid, non-optimistic head events.", (s) => s.counters.heads)
+    perNode("node_chain_reorgs_total", "chain_reorg events.", (s) => s.counters.chainReorgs)
+
+    new Prometheus.Counter({
+      name: `${prefix}node_disconnects_total`,
+      help: "Connections lost, by reason.",
+      labelNames: ["node", "reason"],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const status of snapshot.nodes) {
+          for (const reason of disconnectReasons) {
+            this.inc({ node: status.node.display, reason }, status.counters.disconnects[reason])
+          }
+        }
+      }
+    })
+
+    new Prometheus.Gauge({
+      name: `${prefix}node_state`,
+      help: "1 for the node's current connection state, 0 for the others.",
+      labelNames: ["node", "state"],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const status of snapshot.nodes) {
+          for (const state of states) this.set({ node: status.node.display, state }, status.state._tag === state ? 1 : 0)
+        }
+      }
+    })
+
+    new Prometheus.Gauge({
+      name: `${prefix}node_head_slot`,
+      help: "Slot of the node's latest head (absent while the node has none).",
+      labelNames: ["node"],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const status of snapshot.nodes) {
+          if (status.head !== undefined) this.set({ node: status.node.display }, status.head.slot)
+        }
+      }
+    })
+
+    const observed = new Set<string>()
+    const delay = new Prometheus.Histogram({
+      name: `${prefix}node_head_delay_seconds`,
+      help: "How long after the first node to see a slot this node saw it (0 for the first).",
+      labelNames: ["node"],
+      buckets: delayBuckets,
+      registers: [registry],
+      collect() {
+        const current = new Set(snapshot.nodes.map((status) => status.node.display))
+        for (const node of observed) {
+          if (current.has(node)) continue
+          this.remove({ node })
+          observed.delete(node)
+        }
+      }
+    })
+
+    new Prometheus.Gauge({
+      name: `${prefix}node_fibers`,
+      help: "Node fibers running (one per node once a list update is reconciled).",
+      registers: [registry],
+      collect() {
+        this.set(snapshot.fibers)
+      }
+    })
+
+    new Prometheus.Counter({
+      name: `${prefix}candidate_list_updates_total`,
+      help: "Accepted updates of the beacon node list.",
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(snapshot.listVersion)
+      }
+    })
+
+    new Prometheus.Gauge({
+      name: `${prefix}candidate_list_nodes`,
+      help: "Beacon nodes in the current list.",
+      registers: [registry],
+      collect() {
+        this.set(snapshot.nodes.length)
+      }
+    })
+
+    const firstSeen = new FirstSeen()
+    const heads = yield* monitor.subscribe
+    yield* heads.pipe(
+      Stream.runForEach((event) =>
+        Effect.sync(() => {
+          const millis = firstSeen.record(event)
+          if (millis === undefined) return
+          observed.add(event.node.display)
+          delay.observe({ node: event.node.display }, millis / 1000)
+        })
+      ),
+      Effect.forkScoped
+    )
+
+    // One scrape at a time: the collectors read the snapshot that this scrape took.
+    const lock = yield* Effect.makeSemaphore(1)
+    const scrape = Effect.gen(function*() {
+      snapshot = {
+        nodes: yield* monitor.status,
+        fibers: yield* monitor.fiberCount,
+        listVersion: (yield* candidates.get).version
+      }
+      return yield* Effect.promise(() => registry.metrics())
+    }).pipe(lock.withPermits(1))
+
+    return { scrape, contentType: registry.contentType }
+  }
+)
+
+/**
+ * The metrics service, without a server.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Metrics, never, HeadMonitor | CandidateList> = Layer.scoped(Metrics, make)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MetricsServerOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string
+  /** Port (default 5064; 0 picks a free one). */
+  readonly port?: number
+}
+
+/**
+ * The running endpoint.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MetricsServerService {
+  /** Base URL, e.g. `http://127.0.0.1:5064`; the metrics are at `/metrics`. */
+  readonly url: string
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class MetricsServer extends Context.Tag("beacon-head-monitor/MetricsServer")<
+  MetricsServer,
+  MetricsServerService
+>() {}
+
+const router = HttpRouter.empty.pipe(
+  HttpRouter.get(
+    "/metrics",
+    Effect.flatMap(Metrics, (metrics) =>
+      Effect.map(metrics.scrape, (text) =>
+        HttpServerResponse.text(text, { contentType: metrics.contentType })))
+  )
+)
+
+/**
+ * Serves `GET /metrics` on `node:http` (anything else is 404) for as long as the layer lives.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerServer = (
+  options: MetricsServerOptions = {}
+): Layer.Layer<MetricsServer, ServeError, HeadMonitor | CandidateList> =>
+  Layer.scoped(
+    MetricsServer,
+    Effect.gen(function*() {
+      yield* HttpServer.serveEffect(
+        router.pipe(Effect.catchTag("RouteNotFound", () => HttpServerResponse.text("not found", { status: 404 })))
+      )
+      const url = yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address))
+      yield* Effect.logInfo("metrics listening").pipe(Effect.annotateLogs({ url: `${url}/metrics` }))
+      return { url }
+    })
+  ).pipe(
+    Layer.provide(layer),
+    Layer.provide(NodeHttpServer.layer(() => createServer(), {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 5064
+    }))
+  )
