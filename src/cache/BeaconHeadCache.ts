@@ -65,7 +65,7 @@ export interface BeaconHeadCacheService {
   readonly purge: Effect.Effect<void>
   /** Keeps only the given nodes. */
   readonly retain: (ids: Iterable<BeaconNodeId>) => Effect.Effect<void>
-  /** Slot descending, then earliest arrival first. */
+  /** Slot descending, then earliest arrival first (then node id, so that the order is total). */
   readonly newestFirst: Effect.Effect<ReadonlyArray<CachedHead>>
   readonly size: Effect.Effect<number>
 }
@@ -82,7 +82,9 @@ const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOut
   return head.block === previous.block ? "duplicate" : "replaced"
 }
 
-const byNewest = (a: CachedHead, b: CachedHead): number => b.slot - a.slot || a.receivedAt - b.receivedAt
+// The id breaks full ties so that the order does not depend on the map's iteration order.
+const byNewest = (a: CachedHead, b: CachedHead): number =>
+  b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
 /**
  * @since 0.1.0

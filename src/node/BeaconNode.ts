@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Brand, Data, Either, Equal, Hash } from "effect"
+import { Brand, Data, Either, Equal, Hash, Inspectable } from "effect"
 
 /**
  * The normalised base URL of a beacon node, used as its key everywhere.
@@ -47,10 +47,13 @@ export class BeaconNode implements Equal.Equal {
     readonly display: string
   ) {}
 
-  /** The URL of an API path on this node, e.g. `/eth/v1/events`. */
+  /**
+   * The URL of an API path on this node, e.g. `/eth/v1/events`: appended to the
+   * base path with exactly one slash; the base's query (an API key) is kept.
+   */
   endpoint(path: string): URL {
     const url = new URL(this.id)
-    url.pathname = url.pathname === "/" ? path : url.pathname + path
+    url.pathname = url.pathname.replace(/\/+$/, "") + (path.startsWith("/") ? path : `/${path}`)
     return url
   }
 
@@ -69,15 +72,55 @@ export class BeaconNode implements Equal.Equal {
   toJSON(): string {
     return this.display
   }
+
+  /** `console.log` and `util.inspect` would otherwise print `id`, secrets included. */
+  [Inspectable.NodeInspectSymbol](): string {
+    return this.display
+  }
 }
 
 const REDACTED = "***"
 
-/** Removes what may be a secret from any string that failed to parse as a URL. */
-const redactInput = (input: string): string =>
-  input
-    .replace(/\/\/([^/@\s]*)@/, (_, userinfo: string) => `//${userinfo.split(":")[0]}${userinfo.includes(":") ? `:${REDACTED}` : ""}@`)
-    .replace(/([?&][^=&#\s]+)=[^&#\s]*/g, `$1=${REDACTED}`)
+/** `scheme://` at the start of an input; group 1 is the scheme. */
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
+
+/**
+ * Hides every value of a query string (without its `?`): `k=v` becomes
+ * `k=***`, and a bare `token` (which may itself be a key) becomes `***`.
+ */
+const redactQuery = (query: string): string =>
+  query.split("&").map((part) => {
+    const equals = part.indexOf("=")
+    return equals >= 0 ? `${part.slice(0, equals + 1)}${REDACTED}` : part === "" ? "" : REDACTED
+  }).join("&")
+
+/**
+ * Removes what may be a secret from an input that was rejected. It may not parse
+ * as a URL at all, so this works on the raw string and errs on the side of
+ * hiding: everything up to the last `@` counts as userinfo (a password may hold
+ * `/`, `#` or `@`), a fragment is hidden whole and every query value is hidden.
+ */
+const redactInput = (input: string): string => {
+  const scheme = SCHEME.exec(input)?.[0] ?? ""
+  const rest = input.slice(scheme.length)
+  const at = rest.lastIndexOf("@")
+  const userinfo = rest.slice(0, Math.max(at, 0))
+  const colon = userinfo.indexOf(":")
+  const shownUserinfo = at < 0
+    ? ""
+    : /[/?#]/.test(userinfo)
+    ? `${REDACTED}@`
+    : colon >= 0
+    ? `${userinfo.slice(0, colon)}:${REDACTED}@`
+    : `${userinfo}@`
+  const tail = rest.slice(at + 1)
+  const hash = tail.indexOf("#")
+  const beforeHash = hash >= 0 ? tail.slice(0, hash) : tail
+  const question = beforeHash.indexOf("?")
+  const query = question >= 0 ? `?${redactQuery(beforeHash.slice(question + 1))}` : ""
+  const fragment = hash >= 0 ? `#${REDACTED}` : ""
+  return `${scheme}${shownUserinfo}${question >= 0 ? beforeHash.slice(0, question) : beforeHash}${query}${fragment}`
+}
 
 /**
  * Renders a parsed URL in canonical form. WHATWG URL already lower-cases scheme
@@ -86,10 +129,8 @@ const redactInput = (input: string): string =>
 const render = (url: URL, redact: boolean): string => {
   const path = url.pathname.replace(/\/+$/, "")
   const password = url.password === "" ? "" : `:${redact ? REDACTED : url.password}`
-  const userinfo = url.username === "" ? "" : `${url.username}${password}@`
-  const search = redact && url.search !== ""
-    ? `?${[...url.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=${REDACTED}`).join("&")}`
-    : url.search
+  const userinfo = url.username === "" && password === "" ? "" : `${url.username}${password}@`
+  const search = redact && url.search !== "" ? `?${redactQuery(url.search.slice(1))}` : url.search
   return `${url.protocol}//${userinfo}${url.host}${path}${search}`
 }
 
@@ -101,20 +142,21 @@ const render = (url: URL, redact: boolean): string => {
  * @category constructors
  */
 export const parse = (input: string): Either.Either<BeaconNode, InvalidBeaconNodeUrl> => {
-  const fail = (reason: string) => Either.left(new InvalidBeaconNodeUrl({ input: redactInput(input.trim()), reason }))
   const trimmed = input.trim()
+  const fail = (reason: string) => Either.left(new InvalidBeaconNodeUrl({ input: redactInput(trimmed), reason }))
   if (trimmed === "") return fail("empty")
+  const scheme = SCHEME.exec(trimmed)?.[1]?.toLowerCase()
+  // Checked before `new URL`, which would read `localhost:5052` as the scheme `localhost:`.
+  if (scheme === undefined) return fail("not an absolute URL: it must start with http:// or https://")
+  if (scheme !== "http" && scheme !== "https") return fail(`scheme must be http or https, got ${scheme.slice(0, 32)}`)
+  // Also an empty fragment: `#` cannot appear in a URL other than as the fragment's start.
+  if (trimmed.includes("#")) return fail("a fragment (#...) is not allowed")
   let url: URL
   try {
     url = new URL(trimmed)
   } catch {
-    return fail("not an absolute URL")
+    return fail("not a valid URL")
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return fail(`scheme must be http or https, got ${url.protocol.slice(0, -1)}`)
-  }
-  if (url.hostname === "") return fail("missing host")
-  if (url.hash !== "") return fail("a fragment (#...) is not allowed")
   return Either.right(new BeaconNode(render(url, false) as BeaconNodeId, render(url, true)))
 }
 

@@ -19,28 +19,68 @@ import * as BeaconEvent from "../events/BeaconEvent.js"
 export interface SseDecoder {
   /**
    * Feeds one chunk of bytes; returns the events it completed, or
-   * `"oversized"` when a pending event grew past the limit (the decoder is then
-   * reset and the connection should be dropped).
+   * `"oversized"` when an event (pending or complete) grew past the limit: the
+   * decoder is then reset, holding nothing, and the connection should be dropped.
    */
   readonly feed: (bytes: Uint8Array) => Array<BeaconEvent.BeaconEvent> | "oversized"
 }
+
+const LF = 10
+const CR = 13
 
 /**
  * @since 0.1.0
  * @category constructors
  */
 export const make = (maxEventSize: number): SseDecoder => {
-  const text = new TextDecoder("utf-8")
+  let text = new TextDecoder("utf-8")
   let completed: Array<BeaconEvent.BeaconEvent> = []
+  // An event that arrived whole in one chunk never counts as pending in the parser, so it is measured here too:
+  // whether an event is oversized must not depend on how the bytes were split.
+  let oversized = false
+  // The parser forgets a `\r` that ended the previous chunk and would read the `\n` of that CRLF as an empty line.
+  let endedWithCr = false
   const parser = Sse.makeParser((event) => {
-    if (event._tag === "Event") completed.push(BeaconEvent.decode(event))
+    if (event._tag !== "Event") return
+    if (event.data.length > maxEventSize) oversized = true
+    else completed.push(BeaconEvent.decode(event))
   }, { maxEventSize })
+  // The parser rescans its whole buffer from the start for every line (quadratic in the lines of a chunk, and a
+  // `\r` of an earlier line then swallows the next blank line), so it is fed one line at a time: then its buffer
+  // never holds more than the line at hand.
+  const feedLines = (chunk: string): Sse.SseError | undefined => {
+    let start = 0
+    for (let index = 0; index < chunk.length; index++) {
+      const code = chunk.charCodeAt(index)
+      if (code === LF || (code === CR && chunk.charCodeAt(index + 1) !== LF)) {
+        const error = parser.feed(chunk.slice(start, index + 1))
+        if (error !== undefined) return error
+        start = index + 1
+      }
+    }
+    return start < chunk.length ? parser.feed(chunk.slice(start)) : undefined
+  }
+  const reset = () => {
+    parser.reset()
+    text = new TextDecoder("utf-8")
+    endedWithCr = false
+    oversized = false
+    completed = []
+  }
   return {
     feed(bytes) {
-      const error = parser.feed(text.decode(bytes, { stream: true }))
+      const decoded = text.decode(bytes, { stream: true })
+      if (decoded === "") return []
+      const chunk = endedWithCr && decoded.startsWith("\n") ? decoded.slice(1) : decoded
+      endedWithCr = decoded.endsWith("\r")
+      const error = feedLines(chunk)
+      if (error !== undefined || oversized) {
+        reset()
+        return "oversized"
+      }
       const events = completed
       completed = []
-      return error === undefined ? events : "oversized"
+      return events
     }
   }
 }
