@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { Data, Schema } from "effect"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import * as HealthTier from "./HealthTier.js"
 
@@ -83,25 +83,36 @@ export const compare = (a: NodeHealth, b: NodeHealth): number => {
 export const sort = (health: ReadonlyArray<NodeHealth>): ReadonlyArray<NodeHealth> => [...health].sort(compare)
 
 /**
- * The JSON form of one node's health (display URL only), e.g. for an admin API.
+ * The JSON form of one node's health, in the style of the Beacon API (snake
+ * case, slots as decimal strings, instants ISO 8601 UTC), display URL only.
  *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const NodeHealthJson = Schema.Struct({
+  node: Schema.String,
+  index: Schema.Number,
+  state: Schema.Literal("unknown", "online", "unreachable", "incompatible"),
+  /** Health tier 1 (best) to 16, online nodes only. */
+  tier: Schema.optional(Schema.Number),
+  distance_tier: Schema.optional(Schema.Literal("synced", "small", "medium", "large")),
+  sync_distance: Schema.optional(Schema.String),
+  head_slot: Schema.optional(Schema.String),
+  is_optimistic: Schema.optional(Schema.Boolean),
+  el_offline: Schema.optional(Schema.Boolean),
+  /** Why a node is unreachable or incompatible. */
+  reason: Schema.optional(Schema.String),
+  /** When the node last answered or failed. */
+  checked_at: Schema.optional(Schema.String)
+})
+
+/**
  * @since 0.1.0
  * @category models
  */
-export interface NodeHealthJson {
-  readonly node: string
-  readonly index: number
-  readonly state: "unknown" | "online" | "unreachable" | "incompatible"
-  readonly tier?: number
-  readonly distanceTier?: HealthTier.DistanceTier
-  readonly syncDistance?: number
-  readonly headSlot?: number
-  readonly optimistic?: boolean
-  readonly elOffline?: boolean
-  readonly reason?: string
-  /** ISO time of the last answer or failure. */
-  readonly checkedAt?: string
-}
+export type NodeHealthJson = typeof NodeHealthJson.Type
+
+const iso = (millis: number) => new Date(millis).toISOString()
 
 /**
  * The JSON form of one node's health.
@@ -117,14 +128,14 @@ export const toJson = (health: NodeHealth): NodeHealthJson => {
       ...base,
       state: "online",
       tier: s.tier.tier,
-      distanceTier: s.tier.distanceTier,
-      syncDistance: s.tier.syncDistance,
-      headSlot: s.headSlot,
-      optimistic: s.optimistic,
-      elOffline: s.elOffline,
-      checkedAt: new Date(s.checkedAt).toISOString()
+      distance_tier: s.tier.distanceTier,
+      sync_distance: String(s.tier.syncDistance),
+      head_slot: String(s.headSlot),
+      is_optimistic: s.optimistic,
+      el_offline: s.elOffline,
+      checked_at: iso(s.checkedAt)
     }),
-    Unreachable: (s): NodeHealthJson => ({ ...base, state: "unreachable", reason: s.reason, checkedAt: new Date(s.checkedAt).toISOString() }),
-    Incompatible: (s): NodeHealthJson => ({ ...base, state: "incompatible", reason: s.reason, checkedAt: new Date(s.checkedAt).toISOString() })
+    Unreachable: (s): NodeHealthJson => ({ ...base, state: "unreachable", reason: s.reason, checked_at: iso(s.checkedAt) }),
+    Incompatible: (s): NodeHealthJson => ({ ...base, state: "incompatible", reason: s.reason, checked_at: iso(s.checkedAt) })
   })
 }

@@ -1,17 +1,16 @@
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, TestClock } from "effect"
-import { BeaconNodeHealth, BeaconNodeServer, HeadMonitor, SlotClock } from "../../src/index.js"
+import { Effect, Fiber, TestClock } from "effect"
+import { BeaconNodeServer, HeadMonitor } from "../../src/index.js"
 import { serve, synced } from "../health/beaconApi.js"
 import { headData, root } from "../support/chain.js"
 import { tick, waitFor } from "../support/wait.js"
-import { attestationFor, attestEverySlot } from "./attest.js"
+import { attestationFor, attestEverySlot, live } from "./attest.js"
 
 const slotMillis = 12_000
 
 /**
  * Three simulated nodes A, B, C: healthy, each answering attestation data with the root in `roots` (by default
- * its head's). The example runs on the TestClock from genesis.
+ * its head's), genesis at time 0 with 12-second slots. The example runs on the TestClock from genesis.
  */
 const devnet = Effect.gen(function*() {
   const servers = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make(), BeaconNodeServer.make()])
@@ -26,11 +25,7 @@ const devnet = Effect.gen(function*() {
       return { status: 200, body: { data: { slot, index: url.searchParams.get("committee_index"), beacon_block_root: roots[i] } } }
     })
   })
-  const layer = BeaconNodeHealth.layer().pipe(
-    Layer.provideMerge(HeadMonitor.layerNode(servers.map((s) => s.url), { idleTimeout: "1 hour" })),
-    Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: `${slotMillis} millis` })),
-    Layer.provideMerge(NodeHttpClient.layer)
-  )
+  const layer = live(servers.map((s) => s.url))
   const name = (display: string) => "ABC"[servers.findIndex((s) => s.url === display)]
   return { servers, calls, roots, layer, name }
 })

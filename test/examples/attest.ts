@@ -4,8 +4,17 @@
  * its `beacon_block_root` is the head; else, at a third of the slot (4 s on
  * mainnet), ask the best node for whatever head it has.
  */
-import { Data, Duration, Effect, Either, Option, Schema } from "effect"
-import { BeaconNode, FirstSuccess, NodeRequest, SlotClock, WaitForHead } from "../../src/index.js"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Data, Duration, Effect, Either, Layer, Option, Schema } from "effect"
+import {
+  BeaconNode,
+  BeaconNodeHealth,
+  FirstSuccess,
+  HeadMonitor,
+  NodeRequest,
+  SlotClock,
+  WaitForHead
+} from "../../src/index.js"
 
 const AttestationData = Schema.Struct({
   data: Schema.Struct({ slot: Schema.String, index: Schema.String, beacon_block_root: Schema.String })
@@ -58,3 +67,11 @@ export const attestEverySlot = Effect.gen(function*() {
     yield* Effect.sleep(clock.startOf(slot + 1) - now)
   }
 })
+
+/** Everything wired: the monitor, health polling, the slot clock read from the nodes, the `node:http` client. */
+export const live = (urls: ReadonlyArray<string>) =>
+  BeaconNodeHealth.layer().pipe(
+    Layer.provideMerge(SlotClock.layerFromNodes()),
+    Layer.provideMerge(HeadMonitor.layerNode(urls)),
+    Layer.provideMerge(NodeHttpClient.layer)
+  )

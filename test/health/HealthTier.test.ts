@@ -106,10 +106,10 @@ describe("HealthTier", () => {
       index: 0,
       state: "unreachable",
       reason: "refused",
-      checkedAt: "1970-01-01T00:00:00.000Z"
+      checked_at: "1970-01-01T00:00:00.000Z"
     })
     expect(JSON.stringify(toJson(online(1, { syncDistance: 3, optimistic: false, elOffline: false })))).toContain(
-      `"tier":1,"distanceTier":"synced","syncDistance":3`
+      `"tier":1,"distance_tier":"synced","sync_distance":"3","head_slot":"97"`
     )
   })
 })
