@@ -50,7 +50,8 @@ export class Screen {
 
   private draw(): string {
     // A wrapped line would take two rows and break the erase count: cut at the terminal's width.
-    const width = this.out.columns ?? Number.POSITIVE_INFINITY
+    // 0 or unknown (no window size, e.g. under `script`): do not cut.
+    const width = this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : Number.POSITIVE_INFINITY
     const lines = this.table.map((line) => (visibleLength(line) > width ? cut(line, width) : line))
     this.drawn = lines.length
     return lines.map((line) => `${line}\n`).join("")
