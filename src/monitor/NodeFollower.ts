@@ -214,7 +214,8 @@ export const follow = (
       stop: Deferred.await(kick),
       onOpen: Effect.suspend(() => {
         tracker.opened(now())
-        return Effect.zipRight(context.publishStatus(tracker), Effect.fork(seed(context, tracker, seedClient(client))))
+        // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
+        return Effect.zipRight(context.publishStatus(tracker), Effect.forkScoped(seed(context, tracker, seedClient(client))))
       }),
       onBytes: (at) => {
         tracker.lastActivityAt = at

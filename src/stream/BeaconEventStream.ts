@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Chunk, Duration, Effect, Stream } from "effect"
+import { Chunk, Duration, Effect, type Scope, Stream } from "effect"
 import type { BeaconEvent } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { BeaconStreamError, fromStatus, fromTransport } from "./BeaconStreamError.js"
@@ -27,8 +27,8 @@ export interface ConnectOptions {
   readonly idleTimeout: Duration.DurationInput
   /** Largest pending event, in characters; past it the stream fails with `oversized`. */
   readonly maxEventSize: number
-  /** Runs once the node answered 200 with an event stream. */
-  readonly onOpen?: Effect.Effect<void>
+  /** Runs once the node answered 200 with an event stream, in the connection's scope (closed when it ends). */
+  readonly onOpen?: Effect.Effect<void, never, Scope.Scope>
   /** Fails the stream with its error when it completes: lets the monitor drop a connection it judged stale. */
   readonly stop?: Effect.Effect<never, BeaconStreamError>
   /** Called with the clock's time whenever bytes arrive (keep-alives included). */
