@@ -1,0 +1,133 @@
+/**
+ * /metrics over real HTTP, fed by a real monitor following real loopback nodes.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import { CandidateList } from "../../src/candidates/CandidateList.js"
+import * as Metrics from "../../src/metrics/Metrics.js"
+import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
+import * as BeaconNode from "../../src/node/BeaconNode.js"
+import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
+import { headData } from "../support/chain.js"
+import { waitFor } from "../support/wait.js"
+
+const get = (url: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url)
+    return { status: response.status, type: response.headers.get("content-type"), text: await response.text() }
+  })
+
+/** The value of one sample, by its exact name and labels as written. */
+const sample = (text: string, series: string): number | undefined => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+/**
+ * The rules of the Prometheus text format that a scraper relies on: every
+ * sample line is `name{labels} value`, every family has one HELP and one TYPE
+ * before its samples, label values are quoted and escaped, empty lines are ignored.
+ */
+const checkExposition = (text: string) => {
+  const name = "[a-zA-Z_:][a-zA-Z0-9_:]*"
+  const labels = `\\{(${"[a-zA-Z_][a-zA-Z0-9_]*"}="([^"\\\\\\n]|\\\\[\\\\"n])*",?)*\\}`
+  const value = "(-?[0-9.]+(e[+-]?[0-9]+)?|NaN|[+-]Inf)"
+  const sampleLine = new RegExp(`^(${name})(${labels})? ${value}( -?[0-9]+)?$`)
+  const typed = new Map<string, string>()
+  const helped = new Set<string>()
+  expect(text.endsWith("\n")).toBe(true)
+  for (const line of text.trimEnd().split("\n")) {
+    const help = /^# HELP (\S+) .*$/.exec(line)
+    const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line)
+    if (line === "") continue // empty lines are allowed and ignored
+    if (help) {
+      expect(helped.has(help[1]!)).toBe(false)
+      helped.add(help[1]!)
+    } else if (type) {
+      expect(typed.has(type[1]!)).toBe(false)
+      typed.set(type[1]!, type[2]!)
+    } else {
+      const match = sampleLine.exec(line)
+      expect(match === null ? line : "ok").toBe("ok")
+      const family = match![1]!.replace(/_(bucket|sum|count)$/, "")
+      expect(typed.has(match![1]!) || typed.get(family) === "histogram", line).toBe(true)
+    }
+  }
+}
+
+describe("Metrics", () => {
+  it.scopedLive("per-node counters, state, head slot and head delay, labelled by display URL only", () =>
+    Effect.gen(function*() {
+      const [a, b] = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make()])
+      const secret = `http://user:password@127.0.0.1:${b.port}/?apikey=SECRET`
+      const display = { a: BeaconNode.unsafeParse(a.url).display, b: BeaconNode.unsafeParse(secret).display }
+      const context = yield* Layer.build(
+        Metrics.layerServer({ port: 0 }).pipe(Layer.provideMerge(HeadMonitor.layerNode([a.url, secret])))
+      )
+      const metricsUrl = `${Context.get(context, Metrics.MetricsServer).url}/metrics`
+      const monitor = Context.get(context, HeadMonitor.HeadMonitor)
+      const heads = (node: string) =>
+        Effect.map(monitor.status, (all) => all.find((s) => s.node.display === node)?.counters.heads ?? 0)
+
+      yield* waitFor("both streams", Effect.sync(() => a.open === 1 && b.open === 1))
+      a.send("head", headData(1))
+      yield* waitFor("a's head", Effect.map(heads(display.a), (n) => n === 1))
+      b.send("head", headData(1))
+      b.send("head", headData(2))
+      yield* waitFor("b's heads", Effect.map(heads(display.b), (n) => n === 2))
+      a.send("head", headData(2))
+      a.send("head", headData(3, { optimistic: true }))
+      a.sendRaw("event: head\ndata: {not json\n\n", "head")
+      yield* waitFor(
+        "a's invalid event",
+        Effect.map(monitor.status, (all) => all[0]!.counters.invalidEvents === 1)
+      )
+      a.endStreams()
+      // A real node answers with its first event: the new stream opens with the next head.
+      yield* waitFor("a's reconnect", Effect.sync(() => a.requests === 2 && a.open === 1))
+      a.send("head", headData(3))
+      yield* waitFor("a's stream open again", Effect.map(monitor.status, (all) => all[0]!.counters.connects === 2))
+
+      const scrape = yield* get(metricsUrl)
+      expect(scrape.status).toBe(200)
+      expect(scrape.type).toContain("text/plain")
+      checkExposition(scrape.text)
+      expect(scrape.text).not.toContain("password")
+      expect(scrape.text).not.toContain("SECRET")
+      const p = Metrics.prefix
+      const at = (node: string, extra = "") => `{node="${node}"${extra}}`
+      expect(sample(scrape.text, `${p}node_connects_total${at(display.a)}`)).toBe(2)
+      expect(sample(scrape.text, `${p}node_connects_total${at(display.b)}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_disconnects_total{node="${display.a}",reason="ended"}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_disconnects_total{node="${display.b}",reason="ended"}`)).toBe(0)
+      expect(sample(scrape.text, `${p}node_stalls_total${at(display.a)}`)).toBe(0)
+      expect(sample(scrape.text, `${p}node_invalid_events_total${at(display.a)}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_optimistic_heads_skipped_total${at(display.a)}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_heads_total${at(display.a)}`)).toBe(3)
+      expect(sample(scrape.text, `${p}node_head_slot${at(display.b)}`)).toBe(2)
+      expect(sample(scrape.text, `${p}node_state{node="${display.b}",state="Open"}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_state{node="${display.b}",state="Backoff"}`)).toBe(0)
+      // a saw slots 1 and 3 first, b slot 2: a delay of 0 each time, and one behind the other.
+      expect(sample(scrape.text, `${p}node_head_delay_seconds_count${at(display.a)}`)).toBe(3)
+      expect(sample(scrape.text, `${p}node_head_delay_seconds_count${at(display.b)}`)).toBe(2)
+      for (const node of [display.a, display.b]) {
+        expect(sample(scrape.text, `${p}node_head_delay_seconds_bucket{le="0.001",node="${node}"}`)).toBeGreaterThanOrEqual(1)
+      }
+      expect(sample(scrape.text, `${p}node_fibers`)).toBe(2)
+      expect(sample(scrape.text, `${p}candidate_list_updates_total`)).toBe(0)
+      expect(sample(scrape.text, `${p}candidate_list_nodes`)).toBe(2)
+      expect(scrape.text).toContain("process_cpu_user_seconds_total")
+
+      // A node that leaves the list leaves the metrics.
+      yield* Context.get(context, CandidateList).update([a.url])
+      yield* monitor.awaitReconciled
+      const after = yield* get(metricsUrl)
+      checkExposition(after.text)
+      expect(after.text).not.toContain(display.b)
+      expect(sample(after.text, `${p}node_fibers`)).toBe(1)
+      expect(sample(after.text, `${p}candidate_list_updates_total`)).toBe(1)
+      expect(sample(after.text, `${p}node_head_delay_seconds_count${at(display.a)}`)).toBe(3)
+
+      expect((yield* get(metricsUrl.replace("/metrics", "/other"))).status).toBe(404)
+    }))
+})
