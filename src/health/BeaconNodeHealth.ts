@@ -107,6 +107,22 @@ type Outcome =
     readonly syncing: typeof SyncingResponse.Type["data"]
   }
 
+/** One log line when a node's state changes: a warning when it stops being usable, info when it is online again. */
+const logTransition = (node: BeaconNode, state: HealthState): Effect.Effect<void> =>
+  HealthState.$match(state, {
+    Unknown: () => Effect.void,
+    Online: (s) =>
+      Effect.logInfo("beacon node online").pipe(
+        Effect.annotateLogs({ node: node.display, tier: s.tier.tier, syncDistance: s.tier.syncDistance })
+      ),
+    Unreachable: (s) =>
+      Effect.logWarning("beacon node unreachable").pipe(Effect.annotateLogs({ node: node.display, reason: s.reason })),
+    Incompatible: (s) =>
+      Effect.logWarning("beacon node is on another network, not used").pipe(
+        Effect.annotateLogs({ node: node.display, reason: s.reason })
+      )
+  })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -178,15 +194,20 @@ export const make = (
         )
         const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
         const list = yield* candidates.get
-        yield* Ref.update(entries, (map) =>
-          nodes.reduce(
+        const changed = yield* Ref.modify(entries, (map) => {
+          const transitions: Array<readonly [BeaconNode, HealthState]> = []
+          let next = map
+          nodes.forEach((node, i) => {
             // A node removed while it was polled stays removed.
-            (acc, node, i) =>
-              list.positions.has(node.id)
-                ? HashMap.set(acc, node.id, judge(outcomes[i]!, network, now, slotClock.slotAt(now)))
-                : acc,
-            map
-          ))
+            if (!list.positions.has(node.id)) return
+            const entry = judge(outcomes[i]!, network, now, slotClock.slotAt(now))
+            const before = Option.getOrUndefined(HashMap.get(map, node.id))
+            if (before?.state._tag !== entry.state._tag) transitions.push([node, entry.state])
+            next = HashMap.set(next, node.id, entry)
+          })
+          return [transitions, next] as const
+        })
+        yield* Effect.forEach(changed, ([node, state]) => logTransition(node, state), { discard: true })
       }))
 
     const follow = candidates.changes.pipe(

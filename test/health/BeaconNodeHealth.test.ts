@@ -8,6 +8,7 @@ import type { NodeHealth } from "../../src/health/NodeHealth.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { waitFor } from "../support/wait.js"
+import { captureLogs } from "./logs.js"
 import { holesky, serve, type Syncing, synced } from "./beaconApi.js"
 
 /** Health over real HTTP; the TestClock starts at genesis (slot 0), slots of 12 s, polls 2 s before each boundary. */
@@ -53,6 +54,7 @@ describe("BeaconNodeHealth", () => {
       const server = yield* BeaconNodeServer.make()
       let now: Syncing | undefined = synced()
       const calls = serve(server, () => now)
+      const logs = captureLogs()
       yield* Effect.gen(function*() {
         const health = yield* BeaconNodeHealth.BeaconNodeHealth
         yield* health.refresh
@@ -66,7 +68,17 @@ describe("BeaconNodeHealth", () => {
         yield* health.refresh
         expect(summary(yield* health.health)).toEqual(["0:Online/1"])
         expect(calls.get("spec")).toBe(2)
-      }).pipe(Effect.provide(healthLayer([server.url])))
+        // One line per change of state, not per poll.
+        expect(logs.lines.map((l) => `${l.level} ${l.message}`)).toEqual([
+          "INFO beacon node online",
+          "WARN beacon node unreachable",
+          "INFO beacon node online"
+        ])
+        expect(logs.lines[1]!.annotations).toEqual({
+          node: server.url,
+          reason: `${server.url} /eth/v1/node/syncing: status (HTTP 503)`
+        })
+      }).pipe(Effect.provide(healthLayer([server.url])), Effect.provide(logs.layer))
     }))
 
   it.scoped("follows list updates: new nodes start unknown, removed nodes vanish", () =>

@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Logger, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
 import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
@@ -11,6 +11,7 @@ import { firstSuccessIn } from "../../src/routing/InOrder.js"
 import { getJson } from "../../src/routing/NodeRequest.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { holesky, serve, synced } from "../health/beaconApi.js"
+import { captureLogs } from "../health/logs.js"
 
 type Server = BeaconNodeServer.BeaconNodeServer
 
@@ -51,19 +52,6 @@ const routed = <A, E, R>(servers: ReadonlyArray<Server>, body: Effect.Effect<A, 
       )
     )
   )
-
-/** Captures log lines: message and annotations. */
-const captureLogs = () => {
-  const lines: Array<{ readonly level: string; readonly message: unknown; readonly annotations: Record<string, unknown> }> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    lines.push({
-      level: logLevel.label,
-      message: Array.isArray(message) ? message[0] : message,
-      annotations: Object.fromEntries(annotations)
-    })
-  })
-  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
-}
 
 describe("firstSuccess", () => {
   it.scoped("tries nodes in order: offline, offline, online → the third answers, each offline node asked once", () =>
