@@ -41,6 +41,7 @@ export * as AdminApi from "./admin/AdminApi.js"
 export * as AdminApiError from "./admin/AdminApiError.js"
 export * as ApiToken from "./admin/ApiToken.js"
 export * as BeaconHealth from "./admin/BeaconHealth.js"
+export * as HeadsView from "./admin/HeadsView.js"
 export * as BeaconUpdate from "./admin/BeaconUpdate.js"
 
 /** A scriptable beacon node on loopback, for simulations and tests. */

@@ -5,7 +5,9 @@
  *   candidate list (the head monitor reconciles it) and answers the accepted
  *   list in display form;
  * - `GET /lighthouse/beacon/health` answers every node's connection state,
- *   counters and latest head, in list order.
+ *   counters and latest head, in list order;
+ * - `GET /heads` answers the consensus view: the head most nodes report and how
+ *   far each node is from it.
  *
  * Every request needs `Authorization: Bearer <token>` (401 otherwise, checked
  * before anything else, so that an unauthorised client learns nothing, not even
@@ -28,6 +30,7 @@ import * as AdminApiError from "./AdminApiError.js"
 import * as ApiToken from "./ApiToken.js"
 import * as BeaconHealth from "./BeaconHealth.js"
 import * as BeaconUpdate from "./BeaconUpdate.js"
+import * as HeadsView from "./HeadsView.js"
 import * as JsonBody from "./JsonBody.js"
 
 /**
@@ -39,6 +42,11 @@ export const updatePath = "/lighthouse/beacon/update"
  * @since 0.1.0
  */
 export const healthPath = "/lighthouse/beacon/health"
+
+/**
+ * @since 0.1.0
+ */
+export const headsPath = "/heads"
 
 /**
  * Largest request body accepted (64 KiB): a list of 64 URLs fits many times over.
@@ -74,6 +82,8 @@ const update = Effect.gen(function*() {
 
 const health = Effect.flatMap(BeaconHealth.current, (body) => respond(BeaconHealth.HealthResponse, body))
 
+const heads = Effect.flatMap(HeadsView.current, (body) => respond(HeadsView.HeadsResponse, body))
+
 /**
  * The routes, without authentication: mount them only behind `app`.
  *
@@ -82,7 +92,8 @@ const health = Effect.flatMap(BeaconHealth.current, (body) => respond(BeaconHeal
  */
 export const router = HttpRouter.empty.pipe(
   HttpRouter.post(updatePath, update),
-  HttpRouter.get(healthPath, health)
+  HttpRouter.get(healthPath, health),
+  HttpRouter.get(headsPath, heads)
 )
 
 /** 405 with `Allow` when the path exists for other methods, else 404. */

@@ -31,7 +31,8 @@ export interface CachedHead {
  * What an insert did to the node's entry:
  * - `new`: the head advanced the node (or it had none);
  * - `replaced`: same slot, another block: a reorg at the tip;
- * - `duplicate`: same slot and block again: kept the earlier arrival;
+ * - `duplicate`: same slot and block again: kept the earlier arrival (the first live
+ *   event of a head known only from a seed is `new`);
  * - `replayed`: an older slot (a node re-syncing after a restart): ignored.
  *
  * @since 0.1.0
@@ -45,7 +46,7 @@ export type InsertOutcome = "new" | "replaced" | "duplicate" | "replayed"
  */
 export interface InsertResult {
   readonly outcome: InsertOutcome
-  /** True when no node had a head at this slot or later before: this node saw the slot first. */
+  /** True when no node had reported this slot or a later one live before (seeds do not count): this node saw it first. */
   readonly first: boolean
 }
 
@@ -72,17 +73,21 @@ export interface BeaconHeadCacheService {
 
 interface State {
   readonly heads: HashMap.HashMap<BeaconNodeId, CachedHead>
-  /** Highest slot any node ever reported; never lowered, so "first" stays first after removals. */
+  /** Highest slot any node ever reported live; never lowered, so "first" stays first after removals. */
   readonly highestSlot: number
 }
 
 const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOutcome => {
   if (previous === undefined || head.slot > previous.slot) return "new"
   if (head.slot < previous.slot) return "replayed"
-  return head.block === previous.block ? "duplicate" : "replaced"
+  if (head.block !== previous.block) return "replaced"
+  // A seed is not an observation: the first live event of a seeded head is still new.
+  return previous.source === "seed" && head.source !== "seed" ? "new" : "duplicate"
 }
 
-// The id breaks full ties so that the order does not depend on the map's iteration order.
+/** Seeds do not count as seeing a slot: they must not take "first" from the node whose live event comes next. */
+const raise = (highest: number, head: CachedHead): number => head.source === "seed" ? highest : Math.max(highest, head.slot)
+
 const byNewest = (a: CachedHead, b: CachedHead): number =>
   b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
@@ -98,17 +103,17 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
       Ref.modify(ref, (state): [InsertResult, State] => {
         const previous = Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
         const outcome = classify(previous, head)
-        const first = head.slot > state.highestSlot
+        const first = head.source !== "seed" && head.slot > state.highestSlot
         if (outcome === "duplicate" || outcome === "replayed") return [{ outcome, first }, state]
         return [{ outcome, first }, {
           heads: HashMap.set(state.heads, head.node.id, head),
-          highestSlot: Math.max(state.highestSlot, head.slot)
+          highestSlot: raise(state.highestSlot, head)
         }]
       }),
     set: (head) =>
       Ref.update(ref, (state) => ({
         heads: HashMap.set(state.heads, head.node.id, head),
-        highestSlot: Math.max(state.highestSlot, head.slot)
+        highestSlot: raise(state.highestSlot, head)
       })),
     isLatest: (head) =>
       Effect.map(Ref.get(ref), (state) => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import * as AdminApi from "../../src/admin/AdminApi.js"
 import * as BeaconHealth from "../../src/admin/BeaconHealth.js"
+import * as HeadsView from "../../src/admin/HeadsView.js"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
@@ -111,6 +112,32 @@ describe("AdminApi", () => {
           expect(answer.text).not.toContain("s3cret")
         }
       }).pipe(Effect.provide(api([a.url])))
+    }))
+
+  it.scopedLive("heads: the consensus head with its nodes, and each node's distance from it", () =>
+    Effect.gen(function*() {
+      const [a, b, c] = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make(), BeaconNodeServer.make()])
+      yield* Effect.gen(function*() {
+        const empty = yield* call({ method: "GET", path: AdminApi.headsPath })
+        expect(Schema.decodeUnknownSync(HeadsView.HeadsResponse)(empty.json).data.consensus).toBeNull()
+        while (a.open + b.open + c.open < 3) yield* Effect.sleep(5)
+        a.send("head", headData(9))
+        yield* Effect.sleep(5)
+        b.send("head", headData(9))
+        c.send("head", headData(8))
+        const monitor = yield* HeadMonitor.HeadMonitor
+        while ((yield* monitor.consensus).nodes.length < 3) yield* Effect.sleep(5)
+        const answer = yield* call({ method: "GET", path: AdminApi.headsPath })
+        expect(answer.status).toBe(200)
+        const { data } = Schema.decodeUnknownSync(HeadsView.HeadsResponse)(answer.json)
+        expect(data.consensus).toEqual({ slot: 9, root: headData(9).block, count: 2, nodes: [a.url, b.url] })
+        expect(data.nodes.map((n) => [n.url, n.agrees, n.slots_behind])).toEqual([
+          [a.url, true, 0],
+          [b.url, true, 0],
+          [c.url, false, 1]
+        ])
+        expect((yield* call({ method: "GET", path: AdminApi.headsPath, authorization: null })).status).toBe(401)
+      }).pipe(Effect.provide(api([a.url, b.url, c.url])))
     }))
 
   it.scopedLive("health: every node in list order with state, counters and latest head", () =>

@@ -70,9 +70,20 @@ describe("BeaconHeadCache", () => {
     it.effect("the same slot and block again is a duplicate that keeps the earlier arrival", () =>
       Effect.gen(function*() {
         const cache = yield* BeaconHeadCache.make
-        yield* cache.insert(head(a, 10, 1000, { source: "seed" }))
+        yield* cache.insert(head(a, 10, 1000))
         expect(yield* cache.insert(head(a, 10, 5000))).toEqual({ outcome: "duplicate", first: false })
-        expect(yield* cache.get(a.id)).toEqual(Option.some(head(a, 10, 1000, { source: "seed" })))
+        expect(yield* cache.get(a.id)).toEqual(Option.some(head(a, 10, 1000)))
+      }))
+
+    it.effect("a seed is no observation: the first live event of the seeded head is new and may be first", () =>
+      Effect.gen(function*() {
+        const cache = yield* BeaconHeadCache.make
+        expect(yield* cache.insert(head(a, 10, 1000, { source: "seed" }))).toEqual({ outcome: "new", first: false })
+        expect(yield* cache.insert(head(b, 10, 1500, { source: "seed" }))).toEqual({ outcome: "new", first: false })
+        expect(yield* cache.insert(head(b, 10, 2000))).toEqual({ outcome: "new", first: true })
+        expect(yield* cache.insert(head(a, 10, 2100))).toEqual({ outcome: "new", first: false })
+        expect(yield* cache.insert(head(a, 10, 2200))).toEqual({ outcome: "duplicate", first: false })
+        expect(yield* cache.get(a.id)).toEqual(Option.some(head(a, 10, 2100)))
       }))
 
     it.effect("the same slot with another block replaces the entry (a reorg at the tip)", () =>
