@@ -29,8 +29,13 @@ const slotTimingTimeout = Duration.seconds(3)
 const flagError = (flag: string, message: string) =>
   new StartupError({ message: `--${flag} (or ${envName(flag)}): ${message}` })
 
-/** Splits and validates `--beacon-nodes`: every wrong entry named, secrets removed. */
-const parseBeaconNodes = (raw: string, max: number) =>
+/**
+ * Splits and validates `--beacon-nodes` into normalised URLs: every wrong entry
+ * named in one line, secrets removed.
+ *
+ * @since 0.1.0
+ */
+export const parseBeaconNodes = (raw: string, max: number): Effect.Effect<Array<string>, StartupError> =>
   Either.match(CandidateList.validate(raw.split(",").map((url) => url.trim()), max), {
     onLeft: (error) => Effect.fail(flagError("beacon-nodes", error.message)),
     onRight: (nodes) => Effect.succeed(nodes.map((node) => node.id as string))
