@@ -1,0 +1,111 @@
+/**
+ * A lean loopback SSE server for the benchmarks: one `node:http` server
+ * serving many beacon nodes, one per base path (`/n17/eth/v1/events` is node
+ * `http://127.0.0.1:PORT/n17`; the monitor tells nodes apart by URL, base
+ * path included). It keeps per-node counters and nothing else, so that at
+ * 1,000 streams the server is not what is measured.
+ *
+ * Response headers are sent at once; with `greet`, a new stream gets the
+ * current head straight away (so that connect time, not slot time, is measured).
+ */
+import * as Http from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import { headEvent } from "./HeadEvents.js"
+
+const eventsPath = /^\/([^/]+)\/eth\/v1\/events$/
+
+export class MultiNodeServer {
+  private readonly server: Http.Server
+  private readonly sockets = new Set<Socket>()
+  readonly streams = new Map<string, Set<Http.ServerResponse>>()
+  /** Event-stream requests per node. */
+  readonly requests = new Map<string, number>()
+  /** Events written per node. */
+  readonly sent = new Map<string, number>()
+  /** Send the current head to every new stream. */
+  greet = false
+  slot = 0
+  port = 0
+
+  constructor() {
+    this.server = Http.createServer((request, response) => this.handle(request, response))
+    this.server.on("connection", (socket) => {
+      socket.setNoDelay(true)
+      this.sockets.add(socket)
+      socket.on("close", () => this.sockets.delete(socket))
+    })
+  }
+
+  url(node: string): string {
+    return `http://127.0.0.1:${this.port}/${node}`
+  }
+
+  /** Open streams of all nodes. */
+  get open(): number {
+    let n = 0
+    for (const set of this.streams.values()) n += set.size
+    return n
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject)
+      this.server.listen(this.port, "127.0.0.1", () => {
+        this.server.off("error", reject)
+        this.port = (this.server.address() as AddressInfo).port
+        resolve()
+      })
+    })
+  }
+
+  /** Stops listening and destroys every connection, like a killed process. */
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve())
+      for (const socket of this.sockets) socket.destroy()
+      this.streams.clear()
+    })
+  }
+
+  /** Writes the head of `slot` to a node's open streams; returns `performance.now()` just before the write. */
+  send(node: string, slot: number): number {
+    const streams = this.streams.get(node)
+    const at = performance.now()
+    if (streams === undefined) return at
+    const text = headEvent(slot)
+    for (const response of streams) {
+      response.write(text)
+      this.sent.set(node, (this.sent.get(node) ?? 0) + 1)
+    }
+    return at
+  }
+
+  /** Writes `count` heads (slots 1…count) to a node as fast as its socket takes them. */
+  async blast(node: string, count: number): Promise<void> {
+    const response = [...(this.streams.get(node) ?? [])][0]
+    if (response === undefined) throw new Error(`no stream for ${node}`)
+    const batch = 64
+    for (let slot = 1; slot <= count;) {
+      let text = ""
+      for (const end = Math.min(count, slot + batch - 1); slot <= end; slot++) text += headEvent(slot)
+      if (!response.write(text)) await new Promise((resolve) => response.once("drain", resolve))
+    }
+    this.sent.set(node, (this.sent.get(node) ?? 0) + count)
+  }
+
+  private handle(request: Http.IncomingMessage, response: Http.ServerResponse): void {
+    const node = eventsPath.exec(new URL(request.url ?? "/", "http://x").pathname)?.[1]
+    if (node === undefined) {
+      response.writeHead(404).end()
+      return
+    }
+    this.requests.set(node, (this.requests.get(node) ?? 0) + 1)
+    const streams = this.streams.get(node) ?? new Set()
+    this.streams.set(node, streams)
+    streams.add(response)
+    response.once("close", () => streams.delete(response))
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
+    response.flushHeaders()
+    if (this.greet && this.slot > 0) this.send(node, this.slot)
+  }
+}
