@@ -12,26 +12,37 @@
  * runs its full `first_success` after the preferred node failed, which asks
  * that node up to three times.
  *
- * Nodes that health polling found on another network are never asked.
+ * Nodes that health polling found on another network are never asked; nodes
+ * the head monitor (when one runs) reports lagging are asked after the others.
  *
  * The error type of `f` should be secret-free (as `NodeRequest.getJson`'s is):
  * attempts are logged and listed in the error with their cause's message.
  *
  * @since 0.1.0
  */
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { BeaconNodeHealth } from "../health/BeaconNodeHealth.js"
+import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { type AllNodesFailed, describe, twoPasses } from "./InOrder.js"
 
-/** The candidates in health order, without nodes on another network. */
-const usable = Effect.flatMap(BeaconNodeHealth, (health) => health.byHealth).pipe(
-  Effect.map((sorted) => ({
-    nodes: sorted.filter((h) => h.state._tag !== "Incompatible").map((h) => h.node),
+/**
+ * The candidates in health order, without nodes on another network. Where a
+ * head monitor runs, nodes it reports lagging (behind the newest head of the
+ * others by more than `laggingSlots`) go after the up-to-date ones.
+ */
+const usable = Effect.gen(function*() {
+  const sorted = yield* Effect.flatMap(BeaconNodeHealth, (health) => health.byHealth)
+  const monitor = yield* Effect.serviceOption(HeadMonitor)
+  const statuses = Option.isSome(monitor) ? yield* monitor.value.status : []
+  const lagging = new Set(statuses.filter((status) => status.lagging).map((status) => status.node.id))
+  const compatible = sorted.filter((h) => h.state._tag !== "Incompatible").map((h) => h.node)
+  return {
+    nodes: [...compatible.filter((node) => !lagging.has(node.id)), ...compatible.filter((node) => lagging.has(node.id))],
     skipped: sorted.filter((h) => h.state._tag === "Incompatible").map((h) => h.node.display)
-  }))
-)
+  }
+})
 
 /**
  * Runs `f` against the candidates one at a time, best health first, and

@@ -5,11 +5,14 @@ import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
 import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
+import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import type { BeaconNode } from "../../src/node/BeaconNode.js"
 import { firstSuccess, firstSuccessOrFallback } from "../../src/routing/FirstSuccess.js"
 import { firstSuccessIn } from "../../src/routing/InOrder.js"
 import { getJson } from "../../src/routing/NodeRequest.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
+import { headData } from "../support/chain.js"
+import { tick } from "../support/wait.js"
 import { holesky, serve, synced } from "../health/beaconApi.js"
 import { captureLogs } from "../health/logs.js"
 
@@ -116,6 +119,28 @@ describe("firstSuccess", () => {
       const error = yield* routed([servers[1]!], Effect.flip(firstSuccess(ask)))
       // Alone, the node's network is the expected one.
       expect(error.attempts).toHaveLength(2)
+    }))
+
+  it.scoped("asks nodes the head monitor reports lagging after the up-to-date ones", () =>
+    Effect.gen(function*() {
+      const { calls, servers } = yield* nodes([true, true, true])
+      const [a, b, c] = servers
+      const body = Effect.gen(function*() {
+        const monitor = yield* HeadMonitor.HeadMonitor
+        while (a!.open + b!.open + c!.open < 3) yield* tick(5)
+        a!.send("head", headData(5))
+        for (const server of [b!, c!]) server.send("head", headData(8))
+        while ((yield* monitor.status)[0]?.lagging !== true) yield* tick(5)
+        expect(yield* firstSuccess(ask)).toBe("B")
+        expect(calls).toEqual(["B"])
+      })
+      yield* routed(servers, body).pipe(
+        Effect.provide(HeadMonitor.layer.pipe(
+          Layer.provideMerge(CandidateList.layer(servers.map((s) => s.url))),
+          Layer.provideMerge(MonitorConfig.layer()),
+          Layer.provide(NodeHttpClient.layer)
+        ))
+      )
     }))
 
   it.scoped("firstSuccessIn uses the caller's order", () =>
