@@ -5,12 +5,12 @@
  * connection-state change, with repeated failures of a node throttled: a
  * warning on its 1st, 2nd, 4th, 8th … consecutive failure, debug lines in
  * between, and an info line when it recovers. On a terminal, in addition, the
- * status table (`StatusTable`) pinned below the log lines, redrawn each slot and
- * at once on any change (a head, a state change, a list update).
+ * status table (`StatusTable`) pinned below the log lines, redrawn at the start of
+ * each slot and at once on any change (a head, a state change, a list update).
  *
  * @since 0.1.0
  */
-import { Effect, Schedule, type Scope, Stream } from "effect"
+import { Effect, Queue, type Scope, Stream } from "effect"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { SlotClock } from "../health/SlotClock.js"
 import { FirstSeen } from "../metrics/FirstSeen.js"
@@ -70,7 +70,9 @@ export const run = (
     const clock = yield* Effect.clock
     const firstSeen = new FirstSeen()
     const streaks = new Map<BeaconNodeId, Streak>()
-    let dirty = true
+    // Wake-ups of the table's redraw; a sliding queue of one coalesces a burst of changes into one redraw.
+    const wake = yield* Queue.sliding<void>(1)
+    const changed = () => Queue.unsafeOffer(wake, undefined)
 
     const streakOf = (status: NodeStatus): Streak => {
       let streak = streaks.get(status.node.id)
@@ -83,7 +85,7 @@ export const run = (
 
     const onStatus = (status: NodeStatus) =>
       Effect.gen(function*() {
-        dirty = true
+        changed()
         const streak = streakOf(status)
         const { state } = status
         const node = status.node.display
@@ -127,7 +129,7 @@ export const run = (
     const heads = yield* monitor.subscribe
     yield* Effect.forkScoped(Stream.runForEach(heads, (event) =>
       Effect.suspend(() => {
-        dirty = true
+        changed()
         const delay = firstSeen.record(event)
         const node = `[${event.index}] ${event.node.display}`
         if (event.first && isLive(event)) {
@@ -143,25 +145,20 @@ export const run = (
     // List updates: forget removed nodes' streaks, redraw at once.
     yield* Effect.forkScoped(Stream.runForEach(candidates.changes, (list) =>
       Effect.sync(() => {
-        dirty = true
+        changed()
         const keep = new Set(list.nodes.map((node) => node.id))
         for (const id of streaks.keys()) if (!keep.has(id)) streaks.delete(id)
       })))
 
     const { screen } = options
     if (screen === undefined) return
-    let drawnSlot = -1
     const draw = Effect.gen(function*() {
       const now = clock.unsafeCurrentTimeMillis()
-      const slot = slotClock.slotAt(now)
-      if (!dirty && slot === drawnSlot) return
-      dirty = false
-      drawnSlot = slot
       const nodes = yield* monitor.status
       const { version } = yield* candidates.get
       screen.show(render({
         now,
-        slot,
+        slot: slotClock.slotAt(now),
         listVersion: version,
         nodes,
         lagOf: (status) => status.head && firstSeen.delayOf(status.head.slot, status.head.receivedAt),
@@ -170,7 +167,13 @@ export const run = (
         colors: options.colors
       }))
     })
-    // Checked often, drawn only when something changed or a slot began.
-    yield* Effect.forkScoped(Effect.repeat(draw, Schedule.spaced("100 millis")))
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(wake), draw)))
+    // And at the start of every slot.
+    const nextSlot = Effect.gen(function*() {
+      const now = clock.unsafeCurrentTimeMillis()
+      yield* Effect.sleep(slotClock.startOf(slotClock.slotAt(now) + 1) - now)
+      changed()
+    })
+    yield* Effect.forkScoped(Effect.forever(nextSlot))
     yield* Effect.addFinalizer(() => Effect.sync(() => screen.release()))
   })
