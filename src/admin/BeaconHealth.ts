@@ -9,9 +9,12 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Effect, Schema } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 import { Root, Uint64String } from "../events/BeaconEvent.js"
+import { BeaconNodeHealth } from "../health/BeaconNodeHealth.js"
+import * as NodeHealthModule from "../health/NodeHealth.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
+import { requestOrder } from "../routing/FirstSuccess.js"
 import type { ConnectionState, NodeStatus } from "../monitor/NodeStatus.js"
 import { disconnectReasons } from "../stream/BeaconStreamError.js"
 
@@ -112,7 +115,9 @@ export const NodeHealth = Schema.Struct({
   topics: Schema.Array(Schema.String),
   counters: Counters,
   head: Schema.NullOr(Head),
-  last_reorg: Schema.NullOr(LastReorg)
+  last_reorg: Schema.NullOr(LastReorg),
+  /** Sync status and health tier from polling, where the health service runs (`null` otherwise). */
+  sync: Schema.NullOr(NodeHealthModule.NodeHealthJson)
 })
 
 /**
@@ -127,7 +132,11 @@ export type NodeHealth = typeof NodeHealth.Type
  * @since 0.1.0
  * @category schemas
  */
-export const HealthResponse = Schema.Struct({ data: Schema.Array(NodeHealth) })
+export const HealthResponse = Schema.Struct({
+  data: Schema.Array(NodeHealth),
+  /** Display URLs in the order requests try them (`FirstSuccess.requestOrder`), where the health service runs. */
+  request_order: Schema.optional(Schema.Array(Schema.String))
+})
 
 const instant = (millis: number): DateTime.Utc => DateTime.unsafeMake(millis)
 
@@ -159,7 +168,7 @@ const connection = (state: ConnectionState): typeof Connection.Type => {
  * @since 0.1.0
  * @category constructors
  */
-export const fromStatus = (status: NodeStatus): NodeHealth => {
+export const fromStatus = (status: NodeStatus, sync: NodeHealthModule.NodeHealthJson | null = null): NodeHealth => {
   const { counters, head, lastReorg } = status
   return {
     index: status.index,
@@ -183,7 +192,8 @@ export const fromStatus = (status: NodeStatus): NodeHealth => {
       : { slot: head.slot, root: head.block, received_at: instant(head.receivedAt), source: head.source },
     last_reorg: lastReorg === undefined
       ? null
-      : { slot: lastReorg.slot, depth: lastReorg.depth, at: instant(lastReorg.at) }
+      : { slot: lastReorg.slot, depth: lastReorg.depth, at: instant(lastReorg.at) },
+    sync
   }
 }
 
@@ -196,5 +206,13 @@ export const fromStatus = (status: NodeStatus): NodeHealth => {
 export const current: Effect.Effect<typeof HealthResponse.Type, never, HeadMonitor> = Effect.gen(function*() {
   const monitor = yield* HeadMonitor
   const statuses = yield* monitor.status
-  return { data: statuses.map(fromStatus) }
+  const polled = yield* Effect.serviceOption(BeaconNodeHealth)
+  if (Option.isNone(polled)) return { data: statuses.map((status) => fromStatus(status)) }
+  const sync = new Map((yield* polled.value.health).map((health) => [health.node.id, NodeHealthModule.toJson(health)]))
+  return {
+    data: statuses.map((status) => fromStatus(status, sync.get(status.node.id) ?? null)),
+    request_order: (yield* Effect.provideService(requestOrder, BeaconNodeHealth, polled.value)).nodes.map((node) =>
+      node.display
+    )
+  }
 })

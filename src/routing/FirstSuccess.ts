@@ -28,11 +28,18 @@ import type { BeaconNode } from "../node/BeaconNode.js"
 import { type AllNodesFailed, describe, twoPasses } from "./InOrder.js"
 
 /**
- * The candidates in health order, without nodes on another network. Where a
- * head monitor runs, nodes it reports lagging (behind the newest head of the
- * others by more than `laggingSlots`) go after the up-to-date ones.
+ * The order requests try the candidates in: health order, without nodes on
+ * another network (listed in `skipped`). Where a head monitor runs, nodes it
+ * reports lagging (behind the newest head of the others by more than
+ * `laggingSlots`) go after the up-to-date ones.
+ *
+ * @since 0.1.0
  */
-const usable = Effect.gen(function*() {
+export const requestOrder: Effect.Effect<
+  { readonly nodes: ReadonlyArray<BeaconNode>; readonly skipped: ReadonlyArray<string> },
+  never,
+  BeaconNodeHealth
+> = Effect.gen(function*() {
   const sorted = yield* Effect.flatMap(BeaconNodeHealth, (health) => health.byHealth)
   const monitor = yield* Effect.serviceOption(HeadMonitor)
   const statuses = Option.isSome(monitor) ? yield* monitor.value.status : []
@@ -55,7 +62,7 @@ const usable = Effect.gen(function*() {
 export const firstSuccess = <A, E, R>(
   f: (node: BeaconNode) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, AllNodesFailed<E>, R | BeaconNodeHealth> =>
-  Effect.flatMap(usable, ({ nodes, skipped }) => twoPasses(nodes, nodes, f, [], skipped))
+  Effect.flatMap(requestOrder, ({ nodes, skipped }) => twoPasses(nodes, nodes, f, [], skipped))
 
 /**
  * Runs `f` against `preferred` first; on failure, or if that node is no longer
@@ -72,7 +79,7 @@ export const firstSuccessOrFallback = <A, E, R>(
 ): Effect.Effect<A, AllNodesFailed<E>, R | BeaconNodeHealth | CandidateList> =>
   Effect.gen(function*() {
     const list = yield* (yield* CandidateList).get
-    const { nodes, skipped } = yield* usable
+    const { nodes, skipped } = yield* requestOrder
     const log = (message: string, reason: string) =>
       Effect.logWarning(message).pipe(Effect.annotateLogs({ node: preferred.display, reason }))
     if (!list.positions.has(preferred.id)) {

@@ -1,11 +1,15 @@
+import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import * as AdminApi from "../../src/admin/AdminApi.js"
 import * as BeaconHealth from "../../src/admin/BeaconHealth.js"
 import * as HeadsView from "../../src/admin/HeadsView.js"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
+import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
+import * as SlotClock from "../../src/health/SlotClock.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
+import { serve, synced } from "../health/beaconApi.js"
 import { headData, root } from "../support/chain.js"
 
 const token = "test-token-0123456789"
@@ -138,6 +142,33 @@ describe("AdminApi", () => {
         ])
         expect((yield* call({ method: "GET", path: AdminApi.headsPath, authorization: null })).status).toBe(401)
       }).pipe(Effect.provide(api([a.url, b.url, c.url])))
+    }))
+
+  it.scopedLive("health: with the health service running, each node's sync status and the request order", () =>
+    Effect.gen(function*() {
+      const [far, near] = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make()])
+      const genesisTime = Math.floor(Date.now() / 1000)
+      serve(far, () => ({ headSlot: 0, syncDistance: 100 }), { genesisTime })
+      serve(near, synced, { genesisTime })
+      const urls = [far.url, near.url]
+      const withHealth = AdminApi.layer({ port: 0, token }).pipe(
+        Layer.provideMerge(BeaconNodeHealth.layer()),
+        Layer.provideMerge(SlotClock.layer({ genesisTime, slotDuration: "12 seconds" })),
+        Layer.provideMerge(HeadMonitor.layerNode(urls)),
+        Layer.provideMerge(NodeHttpClient.layer)
+      )
+      yield* Effect.gen(function*() {
+        yield* Effect.flatMap(BeaconNodeHealth.BeaconNodeHealth, (health) => health.refresh)
+        const answer = yield* call({ method: "GET", path: AdminApi.healthPath })
+        expect(answer.status).toBe(200)
+        const decoded = Schema.decodeUnknownSync(BeaconHealth.HealthResponse)(answer.json)
+        expect(decoded.data.map((n) => [n.url, n.sync?.state, n.sync?.sync_distance])).toEqual([
+          [far.url, "online", "100"],
+          [near.url, "online", "0"]
+        ])
+        // The synced node is asked first although it is second in the list.
+        expect(decoded.request_order).toEqual([near.url, far.url])
+      }).pipe(Effect.provide(withHealth))
     }))
 
   it.scopedLive("health: every node in list order with state, counters and latest head", () =>
