@@ -41,7 +41,7 @@ import type { BeaconNode, BeaconNodeId } from "../node/BeaconNode.js"
 import { getJson, type NodeRequestError } from "../routing/NodeRequest.js"
 import * as HealthTier from "./HealthTier.js"
 import * as Network from "./Network.js"
-import { HealthState, type NodeHealth, type NodeHealthJson, sort, toJson } from "./NodeHealth.js"
+import { HealthState, type NodeHealth, sort } from "./NodeHealth.js"
 import { SlotClock } from "./SlotClock.js"
 
 /**
@@ -264,14 +264,3 @@ export const layer = (
   options?: HealthOptions
 ): Layer.Layer<BeaconNodeHealth, never, CandidateList | SlotClock | HttpClient.HttpClient> =>
   Layer.scoped(BeaconNodeHealth, make(options))
-
-/**
- * The health data as JSON, in candidate order, for an admin API.
- *
- * @since 0.1.0
- * @category conversions
- */
-export const report: Effect.Effect<ReadonlyArray<NodeHealthJson>, never, BeaconNodeHealth> = Effect.flatMap(
-  BeaconNodeHealth,
-  (service) => Effect.map(service.health, (health) => health.map(toJson))
-)

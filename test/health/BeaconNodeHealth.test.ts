@@ -4,7 +4,7 @@ import { Effect, Layer, TestClock } from "effect"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
 import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
-import type { NodeHealth } from "../../src/health/NodeHealth.js"
+import { type NodeHealth, toJson } from "../../src/health/NodeHealth.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { waitFor } from "../support/wait.js"
@@ -44,7 +44,7 @@ describe("BeaconNodeHealth", () => {
         )
         const incompatible = (yield* health.health)[4]!.state
         expect(incompatible._tag === "Incompatible" && incompatible.reason).toContain(`CONFIG_NAME is "holesky", expected "mainnet"`)
-        const unreachable = (yield* BeaconNodeHealth.report)[3]!
+        const unreachable = toJson((yield* health.health)[3]!)
         expect(unreachable).toMatchObject({ node: down!.url, state: "unreachable", reason: expect.stringContaining("refused") })
       }).pipe(Effect.provide(healthLayer(servers.map((s) => s.url))))
     }))
