@@ -1,0 +1,242 @@
+/**
+ * The command end to end, as child processes: the monitor against the
+ * `simulate` subcommand, and with its embedded devnet: heads from every node,
+ * a list update over the admin API, secrets kept out of every output, and
+ * SIGTERM/SIGINT ending it with exit code 0 in under 2 s. Bad start-ups: one
+ * line, non-zero exit, no stack trace.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { type ChildProcessByStdio, spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { Readable } from "node:stream"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+
+interface Exit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly at: number
+}
+
+class Cli {
+  stdout = ""
+  stderr = ""
+  readonly exited: Promise<Exit>
+  private readonly child: ChildProcessByStdio<null, Readable, Readable>
+
+  constructor(args: ReadonlyArray<string>, env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", ...args], {
+      cwd: root,
+      env: { PATH: process.env["PATH"] ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    this.child.stdout.setEncoding("utf8").on("data", (text: string) => (this.stdout += text))
+    this.child.stderr.setEncoding("utf8").on("data", (text: string) => (this.stderr += text))
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code, signal) => resolve({ code, signal, at: performance.now() }))
+    )
+  }
+
+  /** Waits for a stdout line matching `pattern`; answers the match. */
+  async line(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      for (const line of this.stdout.split("\n")) {
+        const match = line.match(pattern)
+        if (match) return match
+      }
+      await sleep(20)
+    }
+    throw new Error(`no line ${pattern} in:\n${this.stdout}\n${this.stderr}`)
+  }
+
+  /** Sends the signal; answers the exit and how long it took. */
+  async stop(signal: NodeJS.Signals): Promise<Exit & { readonly ms: number }> {
+    const sent = performance.now()
+    this.child.kill(signal)
+    const exit = await this.exited
+    return { ...exit, ms: exit.at - sent }
+  }
+
+  kill(): void {
+    this.child.kill("SIGKILL")
+  }
+
+  lastLine(): string {
+    return this.stdout.trimEnd().split("\n").at(-1) ?? ""
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const until = async <A>(what: string, check: () => Promise<A | undefined>, timeoutMs = 20_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await check().catch(() => undefined)
+    if (value !== undefined) return value
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+interface HealthEntry {
+  readonly index: number
+  readonly url: string
+  readonly head: { readonly slot: string } | null
+}
+
+/** The admin API, with the token the monitor wrote. */
+const admin = (url: string, tokenFile: string) => {
+  const headers = () => ({ authorization: `Bearer ${readFileSync(tokenFile, "utf8").trim()}` })
+  return {
+    health: async () => {
+      const response = await fetch(`${url}/lighthouse/beacon/health`, { headers: headers() })
+      return { text: await response.text(), status: response.status }
+    },
+    update: async (nodes: ReadonlyArray<string>) => {
+      const response = await fetch(`${url}/lighthouse/beacon/update`, {
+        method: "POST",
+        headers: { ...headers(), "content-type": "application/json" },
+        body: JSON.stringify({ beacon_nodes: nodes })
+      })
+      return { status: response.status, text: await response.text() }
+    }
+  }
+}
+
+/** Every node of the health answer has a head: each node's heads reach the monitor. */
+const headsFromEvery = (text: string, count: number): Array<HealthEntry> | undefined => {
+  const entries = (JSON.parse(text) as { data: Array<HealthEntry> }).data
+  return entries.length === count && entries.every((e) => e.head !== null && Number(e.head.slot) >= 1)
+    ? entries
+    : undefined
+}
+
+const secrets = /password|SECRET/
+
+/** Lines a failed start printed, blank ones aside. */
+const linesOf = (text: string) => text.split("\n").filter((line) => line.trim() !== "")
+
+// Concurrent: most of the time is each child starting up.
+describe.concurrent("beacon-head-monitor as a process", () => {
+  it("follows the simulate subcommand's nodes, takes a list update over the admin API, stops on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bhm-"))
+    const tokenFile = join(dir, "api-token.txt")
+    const simulate = new Cli(["simulate", "--no-faults", "--seconds-per-slot", "1"])
+    let monitor: Cli | undefined
+    try {
+      const [, list] = await simulate.line(/message="simulated devnet running".* urls=(\S+)/)
+      const [u0, u1, u2] = list!.split(",") as [string, string, string]
+      const secret = `http://user:password@127.0.0.1:${new URL(u1).port}/?apikey=SECRET`
+      monitor = new Cli([
+        "--beacon-nodes",
+        `${u0},${secret}`,
+        "--http-port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--api-token-file",
+        tokenFile
+      ])
+      const [, adminUrl] = await monitor.line(/message="admin API listening" url=(\S+)/)
+      const [, metricsUrl] = await monitor.line(/message="metrics listening" url=(\S+)/)
+      const api = admin(adminUrl!, tokenFile)
+
+      const before = await until("heads from both nodes", async () => headsFromEvery((await api.health()).text, 2))
+      expect(before.map((e) => e.url)).toEqual([u0, `http://user:***@127.0.0.1:${new URL(u1).port}?apikey=***`])
+
+      const updated = await api.update([u2, u0, secret])
+      expect(updated.status).toBe(200)
+      expect(JSON.parse(updated.text).data.new_beacon_nodes_list[0]).toBe(u2)
+      const after = await until("heads from all three nodes", async () => headsFromEvery((await api.health()).text, 3))
+      expect(after.map((e) => e.index)).toEqual([0, 1, 2])
+      await monitor.line(new RegExp(`message="stream open" node=${u2.replace(/[.:/]/g, "\\$&")} index=0`))
+      await monitor.line(new RegExp(`message="new head" slot=\\d+ block=\\S+ first="\\[\\d\\] `))
+
+      const metrics = await (await fetch(metricsUrl!)).text()
+      expect(metrics).toContain(`beacon_head_monitor_node_connects_total{node="${u2}"} 1`)
+      expect(metrics).toContain("beacon_head_monitor_candidate_list_updates_total 1")
+      const health = await api.health()
+
+      const exit = await monitor.stop("SIGTERM")
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null })
+      expect(exit.ms).toBeLessThan(2_000)
+      expect(monitor.lastLine()).toContain("stopped: every stream and server is closed")
+      for (const output of [monitor.stdout, monitor.stderr, metrics, health.text, updated.text]) {
+        expect(output).not.toMatch(secrets)
+      }
+      expect(monitor.stderr).toBe("")
+
+      const simulated = await simulate.stop("SIGINT")
+      expect({ code: simulated.code, signal: simulated.signal }).toEqual({ code: 0, signal: null })
+      expect(simulate.lastLine()).toContain("stopped: the simulated devnet is closed")
+    } finally {
+      simulate.kill()
+      monitor?.kill()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it("without --beacon-nodes follows its embedded simulated devnet, says so, stops on SIGINT", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bhm-"))
+    const tokenFile = join(dir, "api-token.txt")
+    const monitor = new Cli(["--http-port", "0", "--metrics-port", "0", "--api-token-file", tokenFile])
+    try {
+      await monitor.line(/THIS IS A SIMULATION/)
+      await monitor.line(/to follow real beacon nodes: --beacon-nodes .*BEACON_NODES/)
+      const [, adminUrl] = await monitor.line(/message="admin API listening" url=(\S+)/)
+      const api = admin(adminUrl!, tokenFile)
+      await until("heads from the three simulated nodes", async () => headsFromEvery((await api.health()).text, 3))
+      await monitor.line(/message="new head"/)
+
+      const exit = await monitor.stop("SIGINT")
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null })
+      expect(exit.ms).toBeLessThan(2_000)
+      expect(monitor.lastLine()).toContain("stopped: every stream and server is closed")
+    } finally {
+      monitor.kill()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it("a bad flag, value, URL, variable or port fails at start-up in one line, exit code 1, no stack trace", async () => {
+    const taken: Server = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+    const port = (taken.address() as AddressInfo).port
+    const dir = mkdtempSync(join(tmpdir(), "bhm-"))
+    const tokenFile = ["--api-token-file", join(dir, "api-token.txt")]
+    try {
+      const cases: ReadonlyArray<readonly [args: ReadonlyArray<string>, env: Record<string, string>, line: RegExp]> = [
+        [["--http-port", "abc"], {}, /^--http-port \(or HTTP_PORT\): "abc" is not an integer$/],
+        [[], { HTTP_PORT: "70000" }, /^--http-port \(or HTTP_PORT\): 70000 is outside 0\.\.65535$/],
+        [["--nope"], {}, /^beacon-head-monitor: unknown flag --nope \(see --help\)$/],
+        [
+          ["--beacon-nodes", "ftp://user:password@x/?apikey=SECRET"],
+          {},
+          /^beacon-head-monitor: --beacon-nodes \(or BEACON_NODES\): entry 0 \(.*\): scheme must be http or https, got ftp$/
+        ],
+        [
+          ["--beacon-nodes", "http://127.0.0.1:1", "--seconds-per-slot", "12", "--genesis-time", "0", "--metrics-port", String(port), "--http-port", "0", ...tokenFile],
+          {},
+          new RegExp(`^beacon-head-monitor: --metrics-port \\(or METRICS_PORT\\): cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)$`)
+        ]
+      ]
+      await Promise.all(cases.map(async ([args, env, line]) => {
+        const cli = new Cli(args, env)
+        const exit = await cli.exited
+        const lines = linesOf(cli.stderr)
+        expect({ args, code: exit.code, lines }).toEqual({ args, code: 1, lines: [expect.stringMatching(line)] })
+        expect(cli.stderr + cli.stdout).not.toMatch(secrets)
+        expect(cli.stderr).not.toMatch(/\n\s+at /)
+      }))
+    } finally {
+      taken.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
