@@ -47,6 +47,14 @@ export * as BeaconUpdate from "./admin/BeaconUpdate.js"
 /** A scriptable beacon node on loopback, for simulations and tests. */
 export * as BeaconNodeServer from "./simulator/BeaconNodeServer.js"
 
+/** A simulated devnet: several beacon nodes on loopback sharing one chain, with faults. */
+export * as Devnet from "./simulator/Devnet.js"
+export * as SimulatedChain from "./simulator/SimulatedChain.js"
+
+/** Prometheus metrics of the monitor and the /metrics endpoint; slot arrival delays. */
+export * as Metrics from "./metrics/Metrics.js"
+export * as FirstSeen from "./metrics/FirstSeen.js"
+
 /** Health of every node (Lighthouse's tiers), the slot clock, the network check. */
 export * as BeaconNodeHealth from "./health/BeaconNodeHealth.js"
 export * as HealthTier from "./health/HealthTier.js"
