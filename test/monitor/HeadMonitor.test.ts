@@ -1,30 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Context, Effect, Exit, Layer, Random, Scope, Stream, TestClock } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Scope, Stream, TestClock } from "effect"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import type { NodeStatus } from "../../src/monitor/NodeStatus.js"
 import type { MonitorOptionsInput } from "../../src/config/MonitorConfig.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { headData } from "../support/chain.js"
+import { statusOf, withMonitor } from "../support/monitor.js"
 import { tick, waitFor } from "../support/wait.js"
 
 type Server = BeaconNodeServer.BeaconNodeServer
-
-/** Runs `body` with a monitor following `servers`; jitter pinned to ×1 so delays are exact. */
-const withMonitor = <A, E>(
-  servers: ReadonlyArray<Server>,
-  body: (monitor: HeadMonitor.HeadMonitorService) => Effect.Effect<A, E, Scope.Scope>,
-  options?: MonitorOptionsInput,
-  random = 0.5
-) =>
-  HeadMonitor.HeadMonitor.pipe(
-    Effect.tap((monitor) => monitor.awaitReconciled),
-    Effect.flatMap(body),
-    Effect.provide(HeadMonitor.layerNode(servers.map((server) => server.url), options)),
-    Effect.withRandom(Random.fixed([random]))
-  )
-
-const statusOf = (monitor: HeadMonitor.HeadMonitorService, server: Server) =>
-  Effect.map(monitor.status, (all) => all.find((status) => status.node.display === server.url)!)
 
 /** Waits until the server's node is in a waiting state with the given attempt; returns that state. */
 const awaitWaiting = (

@@ -1,28 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Random, type Scope, Stream, TestClock } from "effect"
-import type { MonitorOptionsInput } from "../../src/config/MonitorConfig.js"
-import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
+import { Effect, Stream, TestClock } from "effect"
 import type { ReorgEvent } from "../../src/monitor/ReorgEvent.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { headData, root } from "../support/chain.js"
+import { statusOf, withMonitor } from "../support/monitor.js"
 import { tick, waitFor } from "../support/wait.js"
 
 type Server = BeaconNodeServer.BeaconNodeServer
-
-const withMonitor = <A, E>(
-  servers: ReadonlyArray<Server>,
-  body: (monitor: HeadMonitor.HeadMonitorService) => Effect.Effect<A, E, Scope.Scope>,
-  options?: MonitorOptionsInput
-) =>
-  HeadMonitor.HeadMonitor.pipe(
-    Effect.tap((monitor) => monitor.awaitReconciled),
-    Effect.flatMap(body),
-    Effect.provide(HeadMonitor.layerNode(servers.map((server) => server.url), options)),
-    Effect.withRandom(Random.fixed([0.5]))
-  )
-
-const statusOf = (monitor: HeadMonitor.HeadMonitorService, server: Server) =>
-  Effect.map(monitor.status, (all) => all.find((status) => status.node.display === server.url)!)
 
 /** Serves `/eth/v1/beacon/headers/head` as a node at `slot` would. */
 const serveHeader = (server: Server, slot: number) =>
