@@ -24,19 +24,21 @@ export const envName = (flag: string): string => flag.replace(/-/g, "_").toUpper
 const invalid = (flag: string, message: string) =>
   ValidationError.invalidValue(HelpDoc.p(`--${flag} (or ${envName(flag)}): ${message}`))
 
-const text = (flag: string, description: string) =>
+const text = (flag: string, description: string, placeholder: string) =>
   Options.text(flag).pipe(
     Options.withFallbackConfig(Config.string(envName(flag))),
-    Options.withDescription(`${description} [env ${envName(flag)}]`)
+    Options.withDescription(`${description} [env ${envName(flag)}]`),
+    Options.withPseudoName(placeholder)
   )
 
 const number = (
   flag: string,
   description: string,
-  check: { readonly min: number; readonly max: number; readonly integer: boolean }
+  check: { readonly min: number; readonly max: number; readonly integer: boolean },
+  placeholder = "N"
 ) =>
   // Parsed here rather than with Options.integer so that a bad value, flag or env, gets the same one-line message.
-  text(flag, description).pipe(
+  text(flag, description, placeholder).pipe(
     Options.mapEffect((raw) => {
       const value = raw.trim() === "" ? Number.NaN : Number(raw)
       const kind = check.integer ? "an integer" : "a number"
@@ -51,15 +53,18 @@ const number = (
   )
 
 const port = (flag: string, description: string, fallback: number) =>
-  number(flag, `${description} (default ${fallback})`, { min: 0, max: 65535, integer: true }).pipe(
+  number(flag, `${description} (default ${fallback})`, { min: 0, max: 65535, integer: true }, "PORT").pipe(
     Options.withDefault(fallback)
   )
 
 const millis = (flag: string, description: string) =>
-  Options.optional(number(flag, description, { min: 1, max: 24 * 3600 * 1000, integer: true }))
+  Options.optional(number(flag, description, { min: 1, max: 24 * 3600 * 1000, integer: true }, "MS"))
 
-const choice = <A extends string>(flag: string, description: string, values: ReadonlyArray<A>) =>
-  text(flag, `${description}: ${values.join(", ")}`).pipe(
+const address = (flag: string, what: string) =>
+  text(flag, `Address of ${what} (default 127.0.0.1)`, "ADDRESS").pipe(Options.withDefault("127.0.0.1"))
+
+const choice = <A extends string>(flag: string, description: string, values: ReadonlyArray<A>, placeholder: string) =>
+  text(flag, `${description}: ${values.join(", ")}`, placeholder).pipe(
     Options.mapEffect((raw) => {
       const value = values.find((v) => v === raw.trim().toLowerCase())
       return value === undefined
@@ -112,40 +117,41 @@ export interface MonitorFlags {
 export const monitorFlags: Options.Options<MonitorFlags> = Options.all({
   beaconNodes: Options.optional(text(
     "beacon-nodes",
-    "Comma-separated beacon node URLs, in order of preference. Without it, an embedded simulated devnet is started"
+    "Comma-separated beacon node URLs, in order of preference. Without it, an embedded simulated devnet is started",
+    "URL,URL"
   )),
-  httpAddress: text("http-address", "Address of the admin HTTP API (default 127.0.0.1)").pipe(
-    Options.withDefault("127.0.0.1")
-  ),
+  httpAddress: address("http-address", "the admin HTTP API"),
   httpPort: port("http-port", "Port of the admin HTTP API", 5062),
   apiTokenFile: Options.optional(text(
     "api-token-file",
-    "File holding the admin API's bearer token; if absent a token is generated there"
+    "File holding the admin API's bearer token; if absent a token is generated there (default api-token.txt)",
+    "PATH"
   )),
-  metricsAddress: text("metrics-address", "Address of the Prometheus /metrics endpoint (default 127.0.0.1)").pipe(
-    Options.withDefault("127.0.0.1")
-  ),
+  metricsAddress: address("metrics-address", "the Prometheus /metrics endpoint"),
   metricsPort: port("metrics-port", "Port of the Prometheus /metrics endpoint", 5064),
   logFormat: Options.optional(choice(
     "log-format",
     "Log format (default pretty with a live status table on a terminal, logfmt otherwise)",
-    ["pretty", "logfmt", "json"] as const
+    ["pretty", "logfmt", "json"] as const,
+    "FORMAT"
   )),
   // On the command line, @effect/cli's built-in --log-level (same levels) takes the flag; this reads LOG_LEVEL.
   logLevel: Options.optional(
-    choice("log-level", "Least level logged (default info)", Object.keys(logLevels)).pipe(
+    choice("log-level", "Least level logged (default info)", Object.keys(logLevels), "LEVEL").pipe(
       Options.map((name) => logLevels[name]!)
     )
   ),
   secondsPerSlot: Options.optional(number(
     "seconds-per-slot",
     "Slot duration in seconds; overrides the beacon nodes' /eth/v1/config/spec",
-    { min: 1, max: 3600, integer: true }
+    { min: 1, max: 3600, integer: true },
+    "SECONDS"
   )),
   genesisTime: Options.optional(number(
     "genesis-time",
     "Genesis time in Unix seconds; overrides the beacon nodes' /eth/v1/beacon/genesis",
-    { min: 0, max: 2 ** 40, integer: true }
+    { min: 0, max: 2 ** 40, integer: true },
+    "UNIX_SECONDS"
   )),
   retryInitialDelayMs: millis("retry-initial-delay-ms", "First reconnect delay after a failure (default 250)"),
   retryFactor: Options.optional(number(
@@ -198,9 +204,9 @@ export const simulateFlags: Options.Options<SimulateFlags> = Options.all({
     min: 1,
     max: 3600,
     integer: true
-  }).pipe(Options.withDefault(2)),
+  }, "SECONDS").pipe(Options.withDefault(2)),
   noFaults: Options.boolean("no-faults").pipe(
     Options.withDescription("A calm devnet: no restarts, no silent node, no skipped slots, no reorgs")
   ),
-  logFormat: Options.optional(choice("log-format", "Log format", ["pretty", "logfmt", "json"] as const))
+  logFormat: Options.optional(choice("log-format", "Log format", ["pretty", "logfmt", "json"] as const, "FORMAT"))
 })
