@@ -114,7 +114,7 @@ export const run = (
               reason: state.reason,
               detail: state.detail,
               failures: state.attempt,
-              retryInMs: Math.max(0, state.nextAttemptAt - state.since)
+              retryInMs: Math.max(0, Math.round(state.nextAttemptAt - state.since))
             })
             return yield* crossesPowerOfTwo(previous, state.attempt)
               ? line(Effect.logWarning("stream failed"))
