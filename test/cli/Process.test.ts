@@ -14,6 +14,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
+import { BeaconNodeServer } from "../../src/simulator/BeaconNodeServer.js"
+import { headData } from "../support/chain.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -128,6 +130,11 @@ describe.concurrent("beacon-head-monitor as a process", () => {
     const dir = mkdtempSync(join(tmpdir(), "bhm-"))
     const tokenFile = join(dir, "api-token.txt")
     const simulate = new Cli(["simulate", "--no-faults", "--seconds-per-slot", "1"])
+    // And one node in this process, to see its stream closed by the monitor's shutdown.
+    const local = new BeaconNodeServer()
+    await local.listen()
+    let slot = 0
+    const beat = setInterval(() => local.send("head", headData(++slot)), 250)
     let monitor: Cli | undefined
     try {
       const [, list] = await simulate.line(/message="simulated devnet running".* urls=(\S+)/)
@@ -150,11 +157,11 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       const before = await until("heads from both nodes", async () => headsFromEvery((await api.health()).text, 2))
       expect(before.map((e) => e.url)).toEqual([u0, `http://user:***@127.0.0.1:${new URL(u1).port}?apikey=***`])
 
-      const updated = await api.update([u2, u0, secret])
+      const updated = await api.update([u2, u0, secret, local.url])
       expect(updated.status).toBe(200)
       expect(JSON.parse(updated.text).data.new_beacon_nodes_list[0]).toBe(u2)
-      const after = await until("heads from all three nodes", async () => headsFromEvery((await api.health()).text, 3))
-      expect(after.map((e) => e.index)).toEqual([0, 1, 2])
+      const after = await until("heads from all four nodes", async () => headsFromEvery((await api.health()).text, 4))
+      expect(after.map((e) => e.index)).toEqual([0, 1, 2, 3])
       await monitor.line(new RegExp(`message="stream open" node=${u2.replace(/[.:/]/g, "\\$&")} index=0`))
       await monitor.line(new RegExp(`message="new head" slot=\\d+ block=\\S+ first="\\[\\d\\] `))
 
@@ -167,6 +174,9 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null })
       expect(exit.ms).toBeLessThan(2_000)
       expect(monitor.lastLine()).toContain("stopped: every stream and server is closed")
+      expect(local.requests).toBeGreaterThan(0)
+      await until("the local stream closed", async () => (local.open === 0 ? true : undefined), 1_000)
+      expect(local.closed).toBe(local.requests)
       for (const output of [monitor.stdout, monitor.stderr, metrics, health.text, updated.text]) {
         expect(output).not.toMatch(secrets)
       }
@@ -176,6 +186,8 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       expect({ code: simulated.code, signal: simulated.signal }).toEqual({ code: 0, signal: null })
       expect(simulate.lastLine()).toContain("stopped: the simulated devnet is closed")
     } finally {
+      clearInterval(beat)
+      await local.stop()
       simulate.kill()
       monitor?.kill()
       rmSync(dir, { recursive: true, force: true })
