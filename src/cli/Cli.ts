@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Command, Options, type Usage } from "@effect/cli"
-import { Effect } from "effect"
+import { ConfigProvider, Effect } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { monitorFlags, simulateFlags } from "./Flags.js"
 import * as MonitorCommand from "./MonitorCommand.js"
@@ -84,6 +84,15 @@ const cli = Command.run(command, { name: "beacon-head-monitor", version: package
  * @since 0.1.0
  */
 export const run = (argv: ReadonlyArray<string>) => {
-  const unknown = unknownArgument(argv.slice(2))
-  return unknown === undefined ? cli(argv) : Effect.fail(new StartupError({ message: unknown }))
+  const args = argv.slice(2)
+  const unknown = unknownArgument(args)
+  if (unknown !== undefined) return Effect.fail(new StartupError({ message: unknown }))
+  // @effect/cli applies a --log-level flag itself; LOG_LEVEL (read by our flag) must not override it.
+  const flagged = args.some((arg) => arg === "--log-level" || arg.startsWith("--log-level="))
+  return flagged
+    ? Effect.withConfigProvider(
+      cli(argv),
+      ConfigProvider.fromMap(new Map(Object.entries(process.env).filter(([key]) => key !== "LOG_LEVEL") as Array<[string, string]>))
+    )
+    : cli(argv)
 }
