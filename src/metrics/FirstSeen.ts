@@ -2,9 +2,10 @@
  * When each slot was first seen by any node, so that every other node's head
  * can be measured as a delay behind the first.
  *
- * Fed with the monitor's head events in order: the event marked `first`
- * records the slot's first arrival; later live events for the same slot get
- * their delay from it.
+ * Fed with the monitor's live head events: the earliest arrival of a slot is
+ * its first sighting. Events of two nodes can be published in the other order
+ * than they arrived (each node's fiber publishes on its own), so a later
+ * arrival of a new slot may come first; the earliest `receivedAt` wins anyway.
  *
  * @since 0.1.0
  */
@@ -19,18 +20,25 @@ const remembered = 64
  */
 export class FirstSeen {
   private readonly firstAt = new Map<number, number>()
+  private highest = -1
 
   /**
    * Records the event; for a live head, answers its delay in milliseconds behind
-   * the first node to see its slot (0 for the first node itself).
+   * the first node to see its slot (0 for the first node itself). A head for an
+   * older slot that is no longer remembered has none.
    */
   record(event: HeadEvent): number | undefined {
-    if (event.first && !this.firstAt.has(event.slot)) {
+    if (!isLive(event)) return undefined
+    const known = this.firstAt.get(event.slot)
+    if (known !== undefined) {
+      if (event.receivedAt < known) this.firstAt.set(event.slot, event.receivedAt)
+    } else if (event.first || event.slot >= this.highest) {
       this.firstAt.set(event.slot, event.receivedAt)
       // Map keeps insertion order: the oldest slot goes first.
       if (this.firstAt.size > remembered) this.firstAt.delete(this.firstAt.keys().next().value!)
     }
-    return isLive(event) ? this.delayOf(event.slot, event.receivedAt) : undefined
+    this.highest = Math.max(this.highest, event.slot)
+    return this.delayOf(event.slot, event.receivedAt)
   }
 
   /** Delay of an arrival at `receivedAt` behind the slot's first arrival, if the slot is remembered. */

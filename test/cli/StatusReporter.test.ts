@@ -151,10 +151,19 @@ describe("FirstSeen", () => {
     expect(seen.record(event(5, 1_012, false))).toBe(12)
     expect(seen.record(event(5, 1_020, false, "duplicate"))).toBeUndefined()
     expect(seen.record(event(4, 1_030, false, "replayed"))).toBeUndefined()
-    expect(seen.record(event(6, 3_000, false))).toBeUndefined()
+    // An older slot never seen: a node far behind, no delay to tell.
+    expect(seen.record(event(3, 1_040, false))).toBeUndefined()
     expect(seen.delayOf(5, 1_100)).toBe(100)
     for (let slot = 7; slot < 7 + 64; slot++) seen.record(event(slot, slot * 1000, true))
     expect(seen.delayOf(5, 1_100)).toBeUndefined()
+  })
+
+  it("the earliest arrival wins when two nodes' events are published in the other order", () => {
+    const seen = new FirstSeen()
+    seen.record(event(5, 1_000, true))
+    expect(seen.record(event(6, 3_010, false))).toBe(0)
+    expect(seen.record(event(6, 3_000, true))).toBe(0)
+    expect(seen.delayOf(6, 3_010)).toBe(10)
   })
 })
 

@@ -31,7 +31,8 @@ const sample = (text: string, series: string): number | undefined => {
 const checkExposition = (text: string) => {
   const name = "[a-zA-Z_:][a-zA-Z0-9_:]*"
   const labels = `\\{(${"[a-zA-Z_][a-zA-Z0-9_]*"}="([^"\\\\\\n]|\\\\[\\\\"n])*",?)*\\}`
-  const value = "(-?[0-9.]+(e[+-]?[0-9]+)?|NaN|[+-]Inf)"
+  // Values as Go's ParseFloat reads them: NaN and Inf in any case (prom-client writes "Nan").
+  const value = "(-?[0-9.]+(e[+-]?[0-9]+)?|[Nn][Aa][Nn]|[+-][Ii][Nn][Ff])"
   const sampleLine = new RegExp(`^(${name})(${labels})? ${value}( -?[0-9]+)?$`)
   const typed = new Map<string, string>()
   const helped = new Set<string>()
@@ -48,7 +49,7 @@ const checkExposition = (text: string) => {
       typed.set(type[1]!, type[2]!)
     } else {
       const match = sampleLine.exec(line)
-      expect(match === null ? line : "ok").toBe("ok")
+      expect(match === null ? line : "ok").toBe("ok") // shows the bad line
       const family = match![1]!.replace(/_(bucket|sum|count)$/, "")
       expect(typed.has(match![1]!) || typed.get(family) === "histogram", line).toBe(true)
     }
@@ -86,16 +87,22 @@ describe("Metrics", () => {
       // A real node answers with its first event: the new stream opens with the next head.
       yield* waitFor("a's reconnect", Effect.sync(() => a.requests === 2 && a.open === 1))
       a.send("head", headData(3))
-      yield* waitFor("a's stream open again", Effect.map(monitor.status, (all) => all[0]!.counters.connects === 2))
-
-      const scrape = yield* get(metricsUrl)
+      const p = Metrics.prefix
+      const at = (node: string, extra = "") => `{node="${node}"${extra}}`
+      // The histogram is fed by its own subscriber: scrape until it has seen every head.
+      const scrape = yield* waitFor(
+        "every head in the metrics",
+        Effect.map(get(metricsUrl), (answer) =>
+          sample(answer.text, `${p}node_head_delay_seconds_count${at(display.a)}`) === 3 &&
+          sample(answer.text, `${p}node_head_delay_seconds_count${at(display.b)}`) === 2 &&
+          sample(answer.text, `${p}node_connects_total${at(display.a)}`) === 2 &&
+          answer)
+      )
       expect(scrape.status).toBe(200)
       expect(scrape.type).toContain("text/plain")
       checkExposition(scrape.text)
       expect(scrape.text).not.toContain("password")
       expect(scrape.text).not.toContain("SECRET")
-      const p = Metrics.prefix
-      const at = (node: string, extra = "") => `{node="${node}"${extra}}`
       expect(sample(scrape.text, `${p}node_connects_total${at(display.a)}`)).toBe(2)
       expect(sample(scrape.text, `${p}node_connects_total${at(display.b)}`)).toBe(1)
       expect(sample(scrape.text, `${p}node_disconnects_total{node="${display.a}",reason="ended"}`)).toBe(1)
