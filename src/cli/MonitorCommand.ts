@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import type { FileSystem } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Context, Duration, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as AdminApi from "../admin/AdminApi.js"
@@ -118,7 +117,7 @@ const simulationBanner = "SIMULATED DEVNET"
  * @since 0.1.0
  * @category constructors
  */
-export const run = (flags: MonitorFlags): Effect.Effect<void, StartupError, FileSystem.FileSystem> => {
+export const run = (flags: MonitorFlags): Effect.Effect<void, StartupError> => {
   const tty = process.stdout.isTTY === true
   const screen = tty ? new Screen(process.stdout) : undefined
   return Effect.scoped(program(flags, screen, tty)).pipe(
@@ -132,7 +131,7 @@ const program = (
   flags: MonitorFlags,
   screen: Screen | undefined,
   colors: boolean
-): Effect.Effect<void, StartupError, FileSystem.FileSystem | Scope.Scope> =>
+): Effect.Effect<void, StartupError, Scope.Scope> =>
   Effect.gen(function*() {
     const maxCandidates = Option.getOrElse(flags.maxCandidates, () => MonitorConfig.defaults.maxCandidates)
     const given = yield* Option.match(flags.beaconNodes, {
