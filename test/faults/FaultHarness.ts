@@ -4,7 +4,7 @@
  * what the monitor delivered, with the measurements every fault reports.
  *
  * Time is real: slots are short (`FAULT_SLOT_MS`, default 200 ms) and each
- * fault lasts `FAULT_SLOTS` slots (default 4; `npm run test:faults` runs more).
+ * fault lasts `FAULT_SLOTS` slots (default 5; `npm run test:faults` runs more).
  */
 import { Context, Effect, Fiber, Layer, Scope, Stream } from "effect"
 import { setFlagsFromString } from "node:v8"
@@ -24,14 +24,14 @@ const envNumber = (name: string, fallback: number): number => {
 /** Length of a slot and of each fault, from the environment. */
 export const settings = {
   slotMs: envNumber("FAULT_SLOT_MS", 200),
-  slots: envNumber("FAULT_SLOTS", 4),
+  slots: envNumber("FAULT_SLOTS", 5),
   nodes: 4
 }
 
 /** The monitor's tuning in the suite: the mainnet defaults scaled to the short slot. */
 export const monitorOptions: MonitorOptionsInput = {
   retry: { initialDelay: settings.slotMs / 4, factor: 2, maxDelay: settings.slotMs * 2, jitter: { min: 0.8, max: 1.2 } },
-  idleTimeout: settings.slotMs * 3,
+  idleTimeout: settings.slotMs * 4,
   maxEventSize: 64 * 1024
 }
 
