@@ -15,11 +15,13 @@ import type { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import {
   Context,
+  Duration,
   Effect,
   FiberMap,
   Layer,
   Option,
   PubSub,
+  Queue,
   Scope,
   Stream,
   SubscriptionRef
@@ -92,19 +94,21 @@ export const make: Effect.Effect<
   const statusChanges = yield* makePubSub<NodeStatus>()
   const reconciled = yield* SubscriptionRef.make(-1)
   const now = () => clock.unsafeCurrentTimeMillis()
-  const scope = yield* Effect.scope
 
   const positionOf = (id: BeaconNodeId) => Effect.map(candidates.get, (list) => list.positions.get(id))
 
   /**
-   * Some node was the first to reach `slot`. One slot later, every node that
-   * has sent no byte since then and is still behind is stale: it is reconnected
-   * well before the absolute idle limit. On a chain where no node advances,
-   * nobody is dropped.
+   * Staleness: one slot after some node was the first to reach a slot, every
+   * node that has sent no byte since then and is still behind is dropped as
+   * stalled and reconnected, well before the absolute idle limit. On a chain
+   * where no node advances, nobody is dropped. One fiber checks; advances wait
+   * in a sliding queue of one (a later advance subsumes an earlier one), so a
+   * stream of ever-higher slots costs one offer per slot, not a timer each.
    */
-  const onAdvance = (slot: number) => {
-    const advancedAt = now()
-    const check = Effect.gen(function*() {
+  const advances = yield* Queue.sliding<{ readonly slot: number; readonly at: number }>(1)
+  const slotMillis = Duration.toMillis(config.slotDuration)
+  const checkStaleness = (slot: number, advancedAt: number) =>
+    Effect.gen(function*() {
       for (const tracker of trackers.values()) {
         const { state } = tracker
         if (state._tag !== "Open" && state._tag !== "Connecting") continue
@@ -114,8 +118,12 @@ export const make: Effect.Effect<
         tracker.dropStale(`no data for a slot while other nodes reached slot ${slot}`)
       }
     })
-    return Effect.asVoid(Effect.forkIn(Effect.delay(check, config.slotDuration), scope))
-  }
+  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+    const { at, slot } = yield* Queue.take(advances)
+    yield* Effect.sleep(Math.max(0, at + slotMillis - now()))
+    yield* checkStaleness(slot, at)
+  })))
+  const onAdvance = (slot: number) => Effect.asVoid(Queue.offer(advances, { slot, at: now() }))
 
   const context: FollowerContext = {
     config,

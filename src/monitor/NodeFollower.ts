@@ -1,5 +1,5 @@
 /**
- * The life of one node's fiber: connect → stream → retry, for ever.
+ * The life of one node's fiber: connect → stream → reconnect under the policy, for ever.
  *
  * Each connection subscribes to `head` and `chain_reorg` (falling back to
  * `head` alone for a node that rejects or chokes on the pair), seeds the cache
@@ -11,7 +11,7 @@
  * @internal
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleIntervals, Schema, Stream } from "effect"
+import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
 import type { BeaconHeadCacheService } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
@@ -84,35 +84,40 @@ export const follow = (
   const seedClient = (client: HttpClient.HttpClient) =>
     client.pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.filterStatusOk)
 
-  const onHead = (data: HeadEventData) =>
-    Effect.gen(function*() {
-      if (data.execution_optimistic) {
-        tracker.count.optimisticHeadsSkipped++
-        return
+  // Per event: plain flatMaps, no generator; the counters are the tracker's own fields.
+  const onHead = (data: HeadEventData): Effect.Effect<void> => {
+    if (data.execution_optimistic) {
+      tracker.count.optimisticHeadsSkipped++
+      return Effect.void
+    }
+    const receivedAt = now()
+    return Effect.flatMap(
+      cache.insert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" }),
+      ({ first, outcome }) => {
+        if (outcome === "replayed") tracker.count.replayedHeads++
+        else tracker.count.heads++
+        if (outcome === "replaced") tracker.countReorg(data.block)
+        return Effect.flatMap(context.positionOf(node.id), (index) => {
+          // A node removed from the list is being interrupted: its last events are not published.
+          if (index === undefined) return Effect.void
+          const published = context.publishHead({
+            node,
+            index,
+            slot: data.slot,
+            block: data.block,
+            state: data.state,
+            epochTransition: data.epoch_transition,
+            previousDutyDependentRoot: data.previous_duty_dependent_root,
+            currentDutyDependentRoot: data.current_duty_dependent_root,
+            receivedAt,
+            outcome,
+            first
+          })
+          return first ? Effect.zipRight(published, context.onAdvance(data.slot)) : published
+        })
       }
-      const receivedAt = now()
-      const { first, outcome } = yield* cache.insert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" })
-      if (outcome === "replayed") tracker.count.replayedHeads++
-      else tracker.count.heads++
-      if (outcome === "replaced") tracker.countReorg(data.block)
-      const index = yield* context.positionOf(node.id)
-      // A node removed from the list is being interrupted: its last events are not published.
-      if (index === undefined) return
-      yield* context.publishHead({
-        node,
-        index,
-        slot: data.slot,
-        block: data.block,
-        state: data.state,
-        epochTransition: data.epoch_transition,
-        previousDutyDependentRoot: data.previous_duty_dependent_root,
-        currentDutyDependentRoot: data.current_duty_dependent_root,
-        receivedAt,
-        outcome,
-        first
-      })
-      if (first) yield* context.onAdvance(data.slot)
-    })
+    )
+  }
 
   const onReorg = (data: ChainReorgData) =>
     Effect.gen(function*() {
@@ -202,12 +207,15 @@ export const follow = (
     )
   )
 
-  const connection = Stream.unwrap(Effect.gen(function*() {
+  const onEvents = (events: ReadonlyArray<BeaconEvent>) => Effect.forEach(events, onEvent, { discard: true })
+
+  /** One connection, from request to failure. */
+  const connection = Effect.gen(function*() {
     const kick = yield* Deferred.make<never, BeaconStreamError>()
     const client = yield* HttpClient.HttpClient
     tracker.connecting(now(), kick)
     yield* context.publishStatus(tracker)
-    return BeaconEventStream.connect(node, {
+    return yield* BeaconEventStream.run(node, {
       topics: tracker.topics,
       idleTimeout: config.idleTimeout,
       maxEventSize: config.maxEventSize,
@@ -220,12 +228,25 @@ export const follow = (
       onBytes: (at) => {
         tracker.lastActivityAt = at
       }
-    })
-  }))
+    }, onEvents)
+  })
 
-  return connection.pipe(
-    Stream.retry(policy),
-    Stream.runForEach(onEvent),
+  /**
+   * connect → fail → wait as the policy says → connect, for ever. The policy is
+   * driven by hand (not `Effect.retry`, which never resets): as `Stream.retry`
+   * does, a connection that delivered data starts the backoff afresh.
+   */
+  const reconnecting = Effect.gen(function*() {
+    const driver = yield* Schedule.driver(policy)
+    while (true) {
+      const error = yield* Effect.flip(connection)
+      if (tracker.attempt === 0) yield* driver.reset
+      // The policy never ends, so `next` never fails.
+      yield* Effect.orDie(driver.next(error))
+    }
+  })
+
+  return reconnecting.pipe(
     // Unreachable unless a bug throws: restart after the capped delay rather than lose the node.
     Effect.catchAllCause((cause) =>
       Effect.logError("node fiber failed, restarting", cause).pipe(

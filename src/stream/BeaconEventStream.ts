@@ -1,8 +1,8 @@
 /**
  * One connection to a beacon node's event stream, `GET /eth/v1/events`.
  *
- * The stream emits decoded events and always ends in a {@link BeaconStreamError}:
- * a normal end of the response is the `ended` failure, so `Stream.retry`
+ * A connection delivers decoded events and always ends in a {@link BeaconStreamError}:
+ * a normal end of the response is the `ended` failure, so the retry policy
  * reconnects instead of finishing. The stall watchdog runs on the byte stream
  * (keep-alive comments count) from the moment the request is sent, because a
  * real node sends its response headers only with its first event.
@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Chunk, Duration, Effect, type Scope, Stream } from "effect"
+import { type Chunk, Duration, Effect, type Scope, Stream } from "effect"
 import type { BeaconEvent } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { BeaconStreamError, fromStatus, fromTransport } from "./BeaconStreamError.js"
@@ -47,16 +47,22 @@ export const eventsUrl = (node: BeaconNode, topics: ReadonlyArray<string>): URL 
 }
 
 /**
- * Opens one connection and streams its events until it fails.
+ * Opens one connection and hands its events to `onEvents`, a batch per chunk
+ * of bytes, until it fails: it never succeeds. Closing its scope (interruption)
+ * aborts the request.
+ *
+ * The watchdog and `stop` race the connection once, not once per chunk: the
+ * per-chunk work is one clock read, the decoding and `onEvents`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const connect = (
+export const run = <R>(
   node: BeaconNode,
-  options: ConnectOptions
-): Stream.Stream<BeaconEvent, BeaconStreamError, HttpClient.HttpClient> =>
-  Stream.unwrapScoped(Effect.gen(function*() {
+  options: ConnectOptions,
+  onEvents: (events: ReadonlyArray<BeaconEvent>) => Effect.Effect<void, never, R>
+): Effect.Effect<never, BeaconStreamError, HttpClient.HttpClient | R> =>
+  Effect.gen(function*() {
     // Spans would record the full URL, secrets included; the request is aborted when this scope closes.
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerDisabledWhen(() => true),
@@ -67,9 +73,10 @@ export const connect = (
     const decoder = SseDecoder.make(options.maxEventSize)
     const fail = (reason: "stalled" | "ended" | "oversized" | "rejected", detail: string) =>
       new BeaconStreamError({ node: node.display, reason, detail })
+    const transport = (error: { readonly cause?: unknown }) => fromTransport(node.display, error.cause ?? error)
 
     let lastByteAt = clock.unsafeCurrentTimeMillis()
-    // Sleeps until the idle limit counted from the last byte; cheap on the hot path: one assignment per chunk.
+    // Sleeps until the idle limit counted from the last byte.
     const watchdog: Effect.Effect<never, BeaconStreamError> = Effect.suspend(() => {
       const left = lastByteAt + idleMillis - clock.unsafeCurrentTimeMillis()
       return left <= 0
@@ -81,35 +88,33 @@ export const connect = (
       HttpClientRequest.setHeaders({ accept: "text/event-stream", "cache-control": "no-cache" })
     )
 
-    const body = client.execute(request).pipe(
-      Effect.mapError((error) => fromTransport(node.display, error.cause ?? error)),
-      Effect.flatMap((response) => {
-        if (response.status !== 200) return Effect.fail(fromStatus(node.display, response.status))
-        const contentType = response.headers["content-type"] ?? ""
-        if (!contentType.toLowerCase().startsWith("text/event-stream")) {
-          return Effect.fail(fail("rejected", `content-type ${JSON.stringify(contentType.slice(0, 64))}`))
-        }
-        return Effect.as(options.onOpen ?? Effect.void, response.stream)
-      }),
-      Stream.unwrapScoped,
-      Stream.mapError((error) => error instanceof BeaconStreamError ? error : fromTransport(node.display, error.cause ?? error))
-    )
+    const onChunk = (chunk: Chunk.Chunk<Uint8Array>) => {
+      lastByteAt = clock.unsafeCurrentTimeMillis()
+      options.onBytes?.(lastByteAt)
+      let events: Array<BeaconEvent> | undefined
+      for (const bytes of chunk) {
+        const decoded = decoder.feed(bytes)
+        if (decoded === "oversized") return Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`))
+        if (decoded.length > 0) events = events === undefined ? decoded : events.concat(decoded)
+      }
+      return events === undefined ? Effect.void : onEvents(events)
+    }
 
-    return body.pipe(
-      Stream.mapChunksEffect((chunk) => {
-        lastByteAt = clock.unsafeCurrentTimeMillis()
-        options.onBytes?.(lastByteAt)
-        const events: Array<BeaconEvent> = []
-        for (const bytes of chunk) {
-          const decoded = decoder.feed(bytes)
-          if (decoded === "oversized") {
-            return Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`))
-          }
-          for (const event of decoded) events.push(event)
-        }
-        return Effect.succeed(Chunk.unsafeFromArray(events))
-      }),
-      Stream.interruptWhen(options.stop === undefined ? watchdog : Effect.raceFirst(watchdog, options.stop)),
-      Stream.concat(Stream.fail(fail("ended", "the node closed the stream")))
+    const connection = Effect.gen(function*() {
+      const response = yield* Effect.mapError(client.execute(request), transport)
+      if (response.status !== 200) return yield* fromStatus(node.display, response.status)
+      const contentType = response.headers["content-type"] ?? ""
+      if (!contentType.toLowerCase().startsWith("text/event-stream")) {
+        return yield* fail("rejected", `content-type ${JSON.stringify(contentType.slice(0, 64))}`)
+      }
+      if (options.onOpen !== undefined) yield* options.onOpen
+      yield* response.stream.pipe(Stream.mapError(transport), Stream.runForEachChunk(onChunk))
+      // A normal end of the response is a failure: the retry policy reconnects.
+      return yield* fail("ended", "the node closed the stream")
+    })
+
+    return yield* Effect.raceFirst(
+      connection,
+      options.stop === undefined ? watchdog : Effect.raceFirst(watchdog, options.stop)
     )
-  }))
+  }).pipe(Effect.scoped)
