@@ -11,6 +11,9 @@
 import type * as Sse from "@effect/experimental/Sse"
 import { Data, Either, ParseResult, Schema } from "effect"
 
+const uint64Pattern = /^(0|[1-9][0-9]{0,14})$/
+const rootPattern = /^0x[0-9a-fA-F]{64}$/
+
 /**
  * A uint64 as the Beacon API writes it: a decimal string. Decoded to a `number`,
  * which holds every slot and epoch of the next few million years exactly.
@@ -19,7 +22,7 @@ import { Data, Either, ParseResult, Schema } from "effect"
  * @category schemas
  */
 export const Uint64String = Schema.transform(
-  Schema.String.pipe(Schema.pattern(/^(0|[1-9][0-9]{0,14})$/, { message: () => "expected a decimal uint64 string" })),
+  Schema.String.pipe(Schema.pattern(uint64Pattern, { message: () => "expected a decimal uint64 string" })),
   Schema.NonNegativeInt,
   { strict: true, decode: (s) => Number(s), encode: (n) => String(n) }
 )
@@ -31,7 +34,7 @@ export const Uint64String = Schema.transform(
  * @category schemas
  */
 export const Root = Schema.String.pipe(
-  Schema.pattern(/^0x[0-9a-fA-F]{64}$/, { message: () => "expected a 0x-prefixed 32-byte hex root" }),
+  Schema.pattern(rootPattern, { message: () => "expected a 0x-prefixed 32-byte hex root" }),
   Schema.brand("Root")
 )
 
@@ -128,7 +131,41 @@ export type BeaconEvent = Data.TaggedEnum<{
  */
 export const BeaconEvent = Data.taggedEnum<BeaconEvent>()
 
-const decodeHead = Schema.decodeUnknownEither(HeadEventData, { errors: "first" })
+const isRoot = (u: unknown): u is Root => typeof u === "string" && rootPattern.test(u)
+const isOptional = (u: unknown, is: (u: unknown) => boolean) => u === undefined || is(u)
+const isBoolean = (u: unknown) => typeof u === "boolean"
+
+/**
+ * The schema's fast path for the shape every server sends: plain checks with
+ * the schema's own patterns, no parse tree. It returns `undefined` for anything
+ * else, and the schema decides (with its error message). Tested to agree with
+ * `HeadEventData` wherever it answers.
+ *
+ * @internal
+ */
+export const decodeHeadFast = (json: unknown): HeadEventData | undefined => {
+  if (typeof json !== "object" || json === null) return undefined
+  const { block, current_duty_dependent_root, epoch_transition, execution_optimistic, previous_duty_dependent_root, slot, state } =
+    json as Record<string, unknown>
+  if (typeof slot !== "string" || !uint64Pattern.test(slot) || !isRoot(block) || !isRoot(state)) return undefined
+  if (!isOptional(epoch_transition, isBoolean) || !isOptional(execution_optimistic, isBoolean)) return undefined
+  if (!isOptional(previous_duty_dependent_root, isRoot) || !isOptional(current_duty_dependent_root, isRoot)) return undefined
+  return {
+    slot: Number(slot),
+    block,
+    state,
+    epoch_transition: (epoch_transition as boolean | undefined) ?? false,
+    ...(previous_duty_dependent_root === undefined ? {} : { previous_duty_dependent_root: previous_duty_dependent_root as Root }),
+    ...(current_duty_dependent_root === undefined ? {} : { current_duty_dependent_root: current_duty_dependent_root as Root }),
+    execution_optimistic: (execution_optimistic as boolean | undefined) ?? false
+  }
+}
+
+const decodeHeadSchema = Schema.decodeUnknownEither(HeadEventData, { errors: "first" })
+const decodeHead = (json: unknown): Either.Either<HeadEventData, ParseResult.ParseError> => {
+  const fast = decodeHeadFast(json)
+  return fast === undefined ? decodeHeadSchema(json) : Either.right(fast)
+}
 const decodeReorg = Schema.decodeUnknownEither(ChainReorgData, { errors: "first" })
 
 const decodeJson = <A>(

@@ -9,8 +9,9 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { type Chunk, Duration, Effect, type Scope, Stream } from "effect"
+import { Duration, Effect, Runtime, type Scope } from "effect"
+import * as Http from "node:http"
+import * as Https from "node:https"
 import type { BeaconEvent } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { BeaconStreamError, fromStatus, fromTransport } from "./BeaconStreamError.js"
@@ -46,13 +47,20 @@ export const eventsUrl = (node: BeaconNode, topics: ReadonlyArray<string>): URL 
   return url
 }
 
+/** Node's own HTTP client for this one long-lived request: it has no body timeout (the watchdog decides). */
+const request = (url: URL): Http.ClientRequest =>
+  (url.protocol === "https:" ? Https : Http).get(url, {
+    headers: { accept: "text/event-stream", "cache-control": "no-cache" }
+  })
+
 /**
  * Opens one connection and hands its events to `onEvents`, a batch per chunk
- * of bytes, until it fails: it never succeeds. Closing its scope (interruption)
- * aborts the request.
+ * of bytes, until it fails: it never succeeds. Interruption aborts the request.
  *
- * The watchdog and `stop` race the connection once, not once per chunk: the
- * per-chunk work is one clock read, the decoding and `onEvents`.
+ * The body is read straight from `node:http` and decoded in its `data`
+ * callback, which runs `onEvents` synchronously: this is the hot path, and an
+ * Effect stream in between cost several times the decoding itself in time and
+ * memory per connection. The watchdog and `stop` race the connection once.
  *
  * @since 0.1.0
  * @category constructors
@@ -61,19 +69,14 @@ export const run = <R>(
   node: BeaconNode,
   options: ConnectOptions,
   onEvents: (events: ReadonlyArray<BeaconEvent>) => Effect.Effect<void, never, R>
-): Effect.Effect<never, BeaconStreamError, HttpClient.HttpClient | R> =>
+): Effect.Effect<never, BeaconStreamError, R> =>
   Effect.gen(function*() {
-    // Spans would record the full URL, secrets included; the request is aborted when this scope closes.
-    const client = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.withTracerDisabledWhen(() => true),
-      HttpClient.withScope
-    )
     const clock = yield* Effect.clock
+    const runEvents = Runtime.runSync(yield* Effect.runtime<R>())
     const idleMillis = Duration.toMillis(options.idleTimeout)
     const decoder = SseDecoder.make(options.maxEventSize)
     const fail = (reason: "stalled" | "ended" | "oversized" | "rejected", detail: string) =>
       new BeaconStreamError({ node: node.display, reason, detail })
-    const transport = (error: { readonly cause?: unknown }) => fromTransport(node.display, error.cause ?? error)
 
     let lastByteAt = clock.unsafeCurrentTimeMillis()
     // Sleeps until the idle limit counted from the last byte.
@@ -84,33 +87,51 @@ export const run = <R>(
         : Effect.zipRight(Effect.sleep(left), watchdog)
     })
 
-    const request = HttpClientRequest.get(eventsUrl(node, options.topics ?? ["head"])).pipe(
-      HttpClientRequest.setHeaders({ accept: "text/event-stream", "cache-control": "no-cache" })
+    // Destroyed when the connection's scope closes: that is the abort.
+    const pending = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const req = request(eventsUrl(node, options.topics ?? ["head"]))
+        // Errors after the response are seen on the response; an unheard 'error' would crash the process.
+        req.on("error", () => {})
+        return req
+      }),
+      (req) => Effect.sync(() => req.destroy())
     )
 
-    const onChunk = (chunk: Chunk.Chunk<Uint8Array>) => {
-      lastByteAt = clock.unsafeCurrentTimeMillis()
-      options.onBytes?.(lastByteAt)
-      let events: Array<BeaconEvent> | undefined
-      for (const bytes of chunk) {
-        const decoded = decoder.feed(bytes)
-        if (decoded === "oversized") return Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`))
-        if (decoded.length > 0) events = events === undefined ? decoded : events.concat(decoded)
-      }
-      return events === undefined ? Effect.void : onEvents(events)
-    }
+    const response = Effect.async<Http.IncomingMessage, BeaconStreamError>((resume) => {
+      pending.once("response", (message) => resume(Effect.succeed(message)))
+      pending.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
+    })
+
+    const body = (message: Http.IncomingMessage) =>
+      Effect.async<never, BeaconStreamError>((resume) => {
+        message.on("data", (bytes: Uint8Array) => {
+          lastByteAt = clock.unsafeCurrentTimeMillis()
+          options.onBytes?.(lastByteAt)
+          const decoded = decoder.feed(bytes)
+          if (decoded === "oversized") {
+            message.removeAllListeners("data")
+            return resume(Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`)))
+          }
+          if (decoded.length > 0) runEvents(onEvents(decoded))
+        })
+        // A normal end of the response is a failure: the retry policy reconnects.
+        message.once("end", () => resume(Effect.fail(fail("ended", "the node closed the stream"))))
+        message.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
+        // Closed without an end: reset (when 'end' came first, this later resume is ignored).
+        message.once("close", () => resume(Effect.fail(fromTransport(node.display, { code: "ECONNRESET" }))))
+      })
 
     const connection = Effect.gen(function*() {
-      const response = yield* Effect.mapError(client.execute(request), transport)
-      if (response.status !== 200) return yield* fromStatus(node.display, response.status)
-      const contentType = response.headers["content-type"] ?? ""
+      const message = yield* response
+      const status = message.statusCode ?? 0
+      if (status !== 200) return yield* fromStatus(node.display, status)
+      const contentType = message.headers["content-type"] ?? ""
       if (!contentType.toLowerCase().startsWith("text/event-stream")) {
         return yield* fail("rejected", `content-type ${JSON.stringify(contentType.slice(0, 64))}`)
       }
       if (options.onOpen !== undefined) yield* options.onOpen
-      yield* response.stream.pipe(Stream.mapError(transport), Stream.runForEachChunk(onChunk))
-      // A normal end of the response is a failure: the retry policy reconnects.
-      return yield* fail("ended", "the node closed the stream")
+      return yield* body(message)
     })
 
     return yield* Effect.raceFirst(

@@ -50,12 +50,21 @@ export const make = (maxEventSize: number): SseDecoder => {
   // never holds more than the line at hand.
   const feedLines = (chunk: string): Sse.SseError | undefined => {
     let start = 0
-    for (let index = 0; index < chunk.length; index++) {
-      const code = chunk.charCodeAt(index)
-      if (code === LF || (code === CR && chunk.charCodeAt(index + 1) !== LF)) {
-        const error = parser.feed(chunk.slice(start, index + 1))
+    if (chunk.indexOf("\r") === -1) {
+      // The common case, LF only: find the line ends natively.
+      for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+        const error = parser.feed(chunk.slice(start, end + 1))
         if (error !== undefined) return error
-        start = index + 1
+        start = end + 1
+      }
+    } else {
+      for (let index = 0; index < chunk.length; index++) {
+        const code = chunk.charCodeAt(index)
+        if (code === LF || (code === CR && chunk.charCodeAt(index + 1) !== LF)) {
+          const error = parser.feed(chunk.slice(start, index + 1))
+          if (error !== undefined) return error
+          start = index + 1
+        }
       }
     }
     return start < chunk.length ? parser.feed(chunk.slice(start)) : undefined

@@ -1,6 +1,6 @@
 import * as Sse from "@effect/experimental/Sse"
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck, Schema } from "effect"
+import { Either, FastCheck, Schema } from "effect"
 import * as BeaconEvent from "../../src/events/BeaconEvent.js"
 import { headData, root } from "../support/chain.js"
 import { fixtures, summarise } from "../support/sseFixtures.js"
@@ -149,6 +149,44 @@ describe("BeaconEvent", () => {
       const data = headData(33)
       const decoded = Schema.decodeUnknownSync(BeaconEvent.HeadEventData)(data)
       expect(Schema.encodeSync(BeaconEvent.HeadEventData)(decoded)).toEqual(data)
+    })
+  })
+
+  describe("the head fast path", () => {
+    const field = FastCheck.oneof(
+      FastCheck.constant(undefined),
+      FastCheck.constantFrom(root("a"), root("b").toUpperCase().replace("0X", "0x"), "0x00", "", "12", "0", "007", "1e3"),
+      FastCheck.string({ maxLength: 70 }),
+      FastCheck.boolean(),
+      FastCheck.integer(),
+      FastCheck.constant(null)
+    )
+    const keys = ["slot", "block", "state", "epoch_transition", "previous_duty_dependent_root", "current_duty_dependent_root", "execution_optimistic", "extra"] as const
+
+    it.prop(
+      "agrees with the HeadEventData schema wherever it answers",
+      [FastCheck.tuple(...keys.map(() => field)), FastCheck.boolean()],
+      ([values, valid]) => {
+        const json: Record<string, unknown> = valid ? { ...headData(9) } : {}
+        keys.forEach((key, i) => {
+          if (values[i] !== undefined && (!valid || i % 3 === 0)) json[key] = values[i]
+        })
+        const fast = BeaconEvent.decodeHeadFast(json)
+        const schema = Schema.decodeUnknownEither(BeaconEvent.HeadEventData)(json)
+        if (fast !== undefined) expect(Either.getOrUndefined(schema)).toEqual(fast)
+      },
+      { fastCheck: { seed: 7, numRuns: 2000 } }
+    )
+
+    it("answers for every head of the real transcripts (the schema is the fallback, not the rule)", () => {
+      for (const { bytes } of fixtures) {
+        const text = new TextDecoder().decode(bytes)
+        for (const match of text.matchAll(/event: ?head\r?\ndata: ?(\{.*\})/g)) {
+          const json: unknown = JSON.parse(match[1]!)
+          const schema = Schema.decodeUnknownEither(BeaconEvent.HeadEventData)(json)
+          if (schema._tag === "Right") expect(BeaconEvent.decodeHeadFast(json)).toEqual(schema.right)
+        }
+      }
     })
   })
 
