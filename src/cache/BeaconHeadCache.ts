@@ -68,6 +68,8 @@ export interface BeaconHeadCacheService {
   readonly retain: (ids: Iterable<BeaconNodeId>) => Effect.Effect<void>
   /** Slot descending, then earliest arrival first (then node id, so that the order is total). */
   readonly newestFirst: Effect.Effect<ReadonlyArray<CachedHead>>
+  /** The first two of `newestFirst` (fewer if the cache holds fewer), in one pass without sorting. */
+  readonly leaders: Effect.Effect<ReadonlyArray<CachedHead>>
   readonly size: Effect.Effect<number>
 }
 
@@ -127,6 +129,17 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
       return Ref.update(ref, (state) => ({ ...state, heads: HashMap.filter(state.heads, (_, id) => keep.has(id)) }))
     },
     newestFirst: Effect.map(Ref.get(ref), (state) => Array.from(HashMap.values(state.heads)).sort(byNewest)),
+    leaders: Effect.map(Ref.get(ref), (state) => {
+      let first: CachedHead | undefined
+      let second: CachedHead | undefined
+      for (const head of HashMap.values(state.heads)) {
+        if (first === undefined || byNewest(head, first) < 0) {
+          second = first
+          first = head
+        } else if (second === undefined || byNewest(head, second) < 0) second = head
+      }
+      return first === undefined ? [] : second === undefined ? [first] : [first, second]
+    }),
     size: Effect.map(Ref.get(ref), (state) => HashMap.size(state.heads))
   })
 )

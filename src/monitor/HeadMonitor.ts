@@ -140,31 +140,40 @@ export const make: Effect.Effect<
     Effect.gen(function*() {
       const keep = new Set(list.nodes.map((node) => node.id))
       const removed = [...trackers.keys()].filter((id) => !keep.has(id))
-      yield* Effect.forEach(removed, (id) =>
-        Effect.zipRight(
-          FiberMap.remove(fibers, id),
-          Effect.zipRight(Effect.sync(() => trackers.delete(id)), cache.remove(id))
-        ), { concurrency: "unbounded", discard: true })
+      // New nodes first, so that they start connecting while the removed ones are torn down.
       for (const node of list.nodes) {
         if (trackers.has(node.id)) continue
         const tracker = new NodeTracker(node, now())
         trackers.set(node.id, tracker)
         yield* FiberMap.run(fibers, node.id, follow(context, tracker))
       }
+      for (const id of removed) trackers.delete(id)
+      yield* Effect.forEach(removed, (id) => Effect.zipRight(FiberMap.remove(fibers, id), cache.remove(id)), {
+        concurrency: "unbounded",
+        discard: true
+      })
       yield* SubscriptionRef.set(reconciled, list.version)
     })
 
   yield* candidates.changes.pipe(Stream.runForEach(reconcile), Effect.forkScoped)
 
-  /** Status from the node's record and the cache's heads (newest first, read once per answer). */
-  const statusFrom = (tracker: NodeTracker, index: number, newest: ReadonlyArray<CachedHead>): NodeStatus => {
-    const head = newest.find((cached) => cached.node.id === tracker.node.id)
-    const newestOfOthers = newest.find((cached) => cached.node.id !== tracker.node.id)?.slot
+  /** Status from the node's record, its head and the two newest heads of the cache (read once per answer). */
+  const statusFrom = (
+    tracker: NodeTracker,
+    index: number,
+    head: CachedHead | undefined,
+    leaders: ReadonlyArray<CachedHead>
+  ): NodeStatus => {
+    const newestOfOthers = leaders.find((cached) => cached.node.id !== tracker.node.id)?.slot
     const lagging = newestOfOthers !== undefined && (head === undefined || newestOfOthers - head.slot > config.laggingSlots)
     return tracker.snapshot(index, head, lagging)
   }
   const snapshot = (tracker: NodeTracker, index: number) =>
-    Effect.map(cache.newestFirst, (newest) => statusFrom(tracker, index, newest))
+    Effect.zipWith(
+      cache.get(tracker.node.id),
+      cache.leaders,
+      (head, leaders) => statusFrom(tracker, index, Option.getOrUndefined(head), leaders)
+    )
 
   function publishStatus(tracker: NodeTracker): Effect.Effect<void> {
     return Effect.flatMap(positionOf(tracker.node.id), (index) =>
@@ -182,10 +191,12 @@ export const make: Effect.Effect<
     status: Effect.gen(function*() {
       const list = yield* candidates.get
       const newest = yield* cache.newestFirst
+      const leaders = newest.slice(0, 2)
+      const heads = new Map(newest.map((head) => [head.node.id, head]))
       const out: Array<NodeStatus> = []
       for (const [index, node] of list.nodes.entries()) {
         const tracker = trackers.get(node.id)
-        if (tracker !== undefined) out.push(statusFrom(tracker, index, newest))
+        if (tracker !== undefined) out.push(statusFrom(tracker, index, heads.get(node.id), leaders))
       }
       return out
     }),

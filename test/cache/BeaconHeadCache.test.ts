@@ -258,6 +258,19 @@ describe("BeaconHeadCache", () => {
       }))
   })
 
+  describe("leaders", () => {
+    it.effect("are the first two of newestFirst, whatever the insertion order", () =>
+      Effect.gen(function*() {
+        const cache = yield* BeaconHeadCache.make
+        expect(yield* cache.leaders).toEqual([])
+        yield* cache.insert(head(a, 10, 1000))
+        expect(yield* cache.leaders).toEqual([head(a, 10, 1000)])
+        const nodes = Array.from({ length: 12 }, (_, i) => BeaconNode.unsafeParse(`http://leader-${i}:5052`))
+        for (const [i, node] of nodes.entries()) yield* cache.insert(head(node, 10 + ((i * 7) % 5), 3000 - i))
+        expect(yield* cache.leaders).toEqual((yield* cache.newestFirst).slice(0, 2))
+      }))
+  })
+
   describe("newestFirst", () => {
     it.effect("orders by slot descending, then earliest arrival", () =>
       Effect.gen(function*() {
