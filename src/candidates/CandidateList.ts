@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Either, Layer, Stream, SubscriptionRef } from "effect"
+import { Config, type ConfigError, Context, Data, Effect, Either, Layer, Stream, SubscriptionRef } from "effect"
 import { MonitorConfig } from "../config/MonitorConfig.js"
 import { type BeaconNode, type BeaconNodeId, parse } from "../node/BeaconNode.js"
 
@@ -154,3 +154,15 @@ export class CandidateList extends Context.Tag("beacon-head-monitor/CandidateLis
  */
 export const layer = (urls: ReadonlyArray<string>): Layer.Layer<CandidateList, InvalidCandidateList, MonitorConfig> =>
   Layer.effect(CandidateList, make(urls))
+
+/**
+ * A candidate list that starts with the URLs read from configuration, by
+ * default the comma-separated `BEACON_NODES` of the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  urls: Config.Config<ReadonlyArray<string>> = Config.array(Config.string(), "BEACON_NODES")
+): Layer.Layer<CandidateList, InvalidCandidateList | ConfigError.ConfigError, MonitorConfig> =>
+  Layer.effect(CandidateList, Effect.flatMap(urls, make))

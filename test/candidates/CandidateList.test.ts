@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Fiber, Layer, Stream } from "effect"
+import { Chunk, ConfigProvider, Deferred, Effect, Either, Fiber, Layer, Stream } from "effect"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
 
@@ -94,6 +94,29 @@ describe("CandidateList", () => {
         ))
         expect(error.entries[0]!.index).toBe(1)
       }).pipe(Effect.scoped))
+  })
+
+  describe("from configuration", () => {
+    const fromEnv = (env: Record<string, string>) =>
+      Effect.flatMap(CandidateList.CandidateList, (list) => list.get).pipe(
+        Effect.provide(CandidateList.layerConfig().pipe(Layer.provide(MonitorConfig.layer()))),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      )
+
+    it.effect("reads the comma-separated BEACON_NODES", () =>
+      Effect.gen(function*() {
+        const list = yield* fromEnv({ BEACON_NODES: "http://a:5052,HTTPS://B/" })
+        expect(list.nodes.map((node) => node.display)).toEqual(["http://a:5052", "https://b"])
+      }))
+
+    it.effect("fails on a bad entry or a missing variable", () =>
+      Effect.gen(function*() {
+        const bad = yield* Effect.flip(fromEnv({ BEACON_NODES: "http://a,ftp://b" }))
+        expect(bad._tag).toBe("InvalidCandidateList")
+        const missing = yield* Effect.flip(fromEnv({}))
+        expect(missing._tag).toBe("ConfigError")
+        expect(String(missing)).toContain("BEACON_NODES")
+      }))
   })
 
   describe("updates", () => {
