@@ -6,7 +6,7 @@
 import { Data } from "effect"
 import type { CachedHead } from "../cache/BeaconHeadCache.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
-import type { DisconnectReason } from "../stream/BeaconStreamError.js"
+import { type DisconnectReason, disconnectReasons } from "../stream/BeaconStreamError.js"
 
 /**
  * Waiting for the next attempt after a failure.
@@ -72,6 +72,23 @@ export interface NodeCounters {
   /** Events of other topics, ignored. */
   readonly otherEvents: number
 }
+
+/**
+ * Counters of a node that has just joined: all zero.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const emptyCounters = (): NodeCounters => ({
+  connects: 0,
+  disconnects: Object.fromEntries(disconnectReasons.map((reason) => [reason, 0])) as Record<DisconnectReason, number>,
+  heads: 0,
+  replayedHeads: 0,
+  chainReorgs: 0,
+  invalidEvents: 0,
+  optimisticHeadsSkipped: 0,
+  otherEvents: 0
+})
 
 /**
  * The node's last `chain_reorg`.

@@ -10,13 +10,10 @@ import { Deferred, Effect } from "effect"
 import type { CachedHead } from "../cache/BeaconHeadCache.js"
 import type { Root } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
-import { BeaconStreamError, type DisconnectReason, disconnectReasons } from "../stream/BeaconStreamError.js"
-import { ConnectionState, type LastReorg, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
+import { BeaconStreamError, type DisconnectReason } from "../stream/BeaconStreamError.js"
+import { ConnectionState, emptyCounters, type LastReorg, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
-const zeroDisconnects = (): Record<DisconnectReason, number> =>
-  Object.fromEntries(disconnectReasons.map((reason) => [reason, 0])) as Record<DisconnectReason, number>
 
 /** @internal */
 export class NodeTracker {
@@ -24,7 +21,7 @@ export class NodeTracker {
   /** Failures since data last flowed; the retry policy counts the same way. */
   attempt = 0
   private readonly counters: Mutable<NodeCounters>
-  private readonly disconnects = zeroDisconnects()
+  private readonly disconnects: Record<DisconnectReason, number>
   lastActivityAt: number | undefined = undefined
   /** Subscribed topics: `head` and `chain_reorg` until the node refuses the pair. */
   topics: ReadonlyArray<string> = ["head", "chain_reorg"]
@@ -39,16 +36,8 @@ export class NodeTracker {
 
   constructor(readonly node: BeaconNode, now: number) {
     this.state = ConnectionState.Connecting({ since: now, attempt: 0 })
-    this.counters = {
-      connects: 0,
-      disconnects: this.disconnects,
-      heads: 0,
-      replayedHeads: 0,
-      chainReorgs: 0,
-      invalidEvents: 0,
-      optimisticHeadsSkipped: 0,
-      otherEvents: 0
-    }
+    this.counters = emptyCounters() as Mutable<NodeCounters>
+    this.disconnects = this.counters.disconnects as Record<DisconnectReason, number>
   }
 
   get count(): Mutable<NodeCounters> {

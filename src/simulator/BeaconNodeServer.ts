@@ -12,7 +12,7 @@
  */
 import { Effect, type Scope } from "effect"
 import * as Http from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import { LoopbackServer } from "./LoopbackServer.js"
 
 /**
  * How `/eth/v1/events` is answered.
@@ -57,8 +57,7 @@ interface Subscriber {
  * @category models
  */
 export class BeaconNodeServer {
-  private readonly server: Http.Server
-  private readonly sockets = new Set<Socket>()
+  private readonly http: LoopbackServer
   private readonly subscribers = new Set<Subscriber>()
   private readonly routes = new Map<string, RouteHandler>()
   /** How `/eth/v1/events` is answered from now on. */
@@ -78,15 +77,14 @@ export class BeaconNodeServer {
   readonly requestedTopics: Array<string> = []
   /** Called whenever an event stream opens (mode `stream`), with its topics: lets a script greet new subscribers. */
   onSubscribe: ((topics: ReadonlySet<string>) => void) | undefined = undefined
-  port: number
 
   constructor(private readonly options: BeaconNodeServerOptions = {}) {
-    this.port = options.port ?? 0
-    this.server = Http.createServer((request, response) => this.handle(request, response))
-    this.server.on("connection", (socket) => {
-      this.sockets.add(socket)
-      socket.on("close", () => this.sockets.delete(socket))
-    })
+    this.http = new LoopbackServer((request, response) => this.handle(request, response), options.port ?? 0)
+  }
+
+  /** The port, kept across restarts. */
+  get port(): number {
+    return this.http.port
   }
 
   /** Base URL of this node. */
@@ -101,23 +99,13 @@ export class BeaconNodeServer {
 
   /** Starts listening (again, on the same port after `stop`). */
   listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject)
-      this.server.listen(this.port, "127.0.0.1", () => {
-        this.server.off("error", reject)
-        this.port = (this.server.address() as AddressInfo).port
-        resolve()
-      })
-    })
+    return this.http.listen()
   }
 
   /** Stops listening and drops every connection at once, as a killed process does: clients see refused/reset. */
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve())
-      for (const socket of this.sockets) socket.destroy()
-      this.subscribers.clear()
-    })
+    this.subscribers.clear()
+    return this.http.stop()
   }
 
   /** Sets the JSON handler of a REST path such as `/eth/v1/node/syncing`. */
@@ -150,14 +138,14 @@ export class BeaconNodeServer {
 
   private handle(request: Http.IncomingMessage, response: Http.ServerResponse): void {
     const url = new URL(request.url ?? "/", this.url)
-    if (url.pathname === "/eth/v1/events") return this.events(url, request, response)
+    if (url.pathname === "/eth/v1/events") return this.events(url, response)
     const answer = this.routes.get(url.pathname)?.(url)
     const status = answer?.status ?? 404
     response.writeHead(status, { "content-type": "application/json" })
     response.end(JSON.stringify(answer?.body ?? { code: status, message: "not found" }))
   }
 
-  private events(url: URL, request: Http.IncomingMessage, response: Http.ServerResponse): void {
+  private events(url: URL, response: Http.ServerResponse): void {
     this.requests++
     const topics = url.searchParams.getAll("topics")
     this.requestedTopics.push(topics.join(","))
@@ -173,7 +161,6 @@ export class BeaconNodeServer {
       response.end(JSON.stringify({ code: mode.status, message: `simulated ${mode.status}` }))
       return
     }
-    request.socket.setNoDelay(true)
     response.once("close", () => {
       this.closed++
       this.subscribers.delete(subscriber)

@@ -9,14 +9,13 @@
  * current head straight away (so that connect time, not slot time, is measured).
  */
 import * as Http from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import { LoopbackServer } from "../../src/simulator/LoopbackServer.js"
 import { headEvent } from "./HeadEvents.js"
 
 const eventsPath = /^\/([^/]+)\/eth\/v1\/events$/
 
 export class MultiNodeServer {
-  private readonly server: Http.Server
-  private readonly sockets = new Set<Socket>()
+  private readonly http: LoopbackServer
   readonly streams = new Map<string, Set<Http.ServerResponse>>()
   /** Event-stream requests per node. */
   readonly requests = new Map<string, number>()
@@ -25,15 +24,13 @@ export class MultiNodeServer {
   /** Send the current head to every new stream. */
   greet = false
   slot = 0
-  port = 0
 
   constructor() {
-    this.server = Http.createServer((request, response) => this.handle(request, response))
-    this.server.on("connection", (socket) => {
-      socket.setNoDelay(true)
-      this.sockets.add(socket)
-      socket.on("close", () => this.sockets.delete(socket))
-    })
+    this.http = new LoopbackServer((request, response) => this.handle(request, response))
+  }
+
+  get port(): number {
+    return this.http.port
   }
 
   url(node: string): string {
@@ -48,23 +45,13 @@ export class MultiNodeServer {
   }
 
   listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject)
-      this.server.listen(this.port, "127.0.0.1", () => {
-        this.server.off("error", reject)
-        this.port = (this.server.address() as AddressInfo).port
-        resolve()
-      })
-    })
+    return this.http.listen()
   }
 
   /** Stops listening and destroys every connection, like a killed process. */
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve())
-      for (const socket of this.sockets) socket.destroy()
-      this.streams.clear()
-    })
+    this.streams.clear()
+    return this.http.stop()
   }
 
   /** Writes the head of `slot` to a node's open streams; returns `performance.now()` just before the write. */

@@ -13,24 +13,17 @@ import * as SlotClock from "../../src/health/SlotClock.js"
 import { FirstSeen } from "../../src/metrics/FirstSeen.js"
 import type { HeadEvent } from "../../src/monitor/HeadEvent.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
-import { ConnectionState, type NodeCounters, type NodeStatus } from "../../src/monitor/NodeStatus.js"
+import { ConnectionState, emptyCounters, type NodeCounters, type NodeStatus } from "../../src/monitor/NodeStatus.js"
 import { Root } from "../../src/events/BeaconEvent.js"
 import * as BeaconNode from "../../src/node/BeaconNode.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
-import { disconnectReasons } from "../../src/stream/BeaconStreamError.js"
 import { headData, root } from "../support/chain.js"
 import { waitFor } from "../support/wait.js"
 
-const counters = (disconnects: Partial<Record<string, number>> = {}): NodeCounters => ({
-  connects: 1,
-  disconnects: Object.fromEntries(disconnectReasons.map((r) => [r, disconnects[r] ?? 0])) as NodeCounters["disconnects"],
-  heads: 0,
-  replayedHeads: 0,
-  chainReorgs: 0,
-  invalidEvents: 0,
-  optimisticHeadsSkipped: 0,
-  otherEvents: 0
-})
+const counters = (disconnects: Partial<NodeCounters["disconnects"]> = {}): NodeCounters => {
+  const zero = emptyCounters()
+  return { ...zero, connects: 1, disconnects: { ...zero.disconnects, ...disconnects } }
+}
 
 const now = 1_700_000_100_000
 

@@ -1,0 +1,49 @@
+/**
+ * A `node:http` server on 127.0.0.1 that can be stopped as a killed process
+ * stops (every connection dropped at once) and started again on the same port:
+ * what the simulated beacon nodes and the benchmark servers are built on.
+ *
+ * @since 0.1.0
+ */
+import * as Http from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export class LoopbackServer {
+  private readonly server: Http.Server
+  private readonly sockets = new Set<Socket>()
+
+  /** @param port 0 picks a free port, kept across restarts. */
+  constructor(handler: Http.RequestListener, public port = 0) {
+    this.server = Http.createServer(handler)
+    this.server.on("connection", (socket) => {
+      // Events are small and latency matters: no Nagle delay.
+      socket.setNoDelay(true)
+      this.sockets.add(socket)
+      socket.on("close", () => this.sockets.delete(socket))
+    })
+  }
+
+  /** Starts listening (again, on the same port after `stop`). */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject)
+      this.server.listen(this.port, "127.0.0.1", () => {
+        this.server.off("error", reject)
+        this.port = (this.server.address() as AddressInfo).port
+        resolve()
+      })
+    })
+  }
+
+  /** Stops listening and destroys every connection at once: clients see refused/reset. */
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve())
+      for (const socket of this.sockets) socket.destroy()
+    })
+  }
+}
