@@ -108,12 +108,12 @@ export const run = <R>(
         message.on("data", (bytes: Uint8Array) => {
           lastByteAt = clock.unsafeCurrentTimeMillis()
           options.onBytes?.(lastByteAt)
-          const decoded = decoder.feed(bytes)
-          if (decoded === "oversized") {
+          const { events, oversized } = decoder.feed(bytes)
+          if (events.length > 0) runEvents(onEvents(events))
+          if (oversized) {
             message.removeAllListeners("data")
-            return resume(Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`)))
+            resume(Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`)))
           }
-          if (decoded.length > 0) runEvents(onEvents(decoded))
         })
         // A normal end of the response is a failure: the retry policy reconnects.
         message.once("end", () => resume(Effect.fail(fail("ended", "the node closed the stream"))))

@@ -18,12 +18,24 @@ import * as BeaconEvent from "../events/BeaconEvent.js"
  */
 export interface SseDecoder {
   /**
-   * Feeds one chunk of bytes; returns the events it completed, or
-   * `"oversized"` when an event (pending or complete) grew past the limit: the
-   * decoder is then reset, holding nothing, and the connection should be dropped.
+   * Feeds one chunk of bytes; returns the events it completed and whether an
+   * event (pending or complete) grew past the limit. Then the events are those
+   * completed before it, the decoder is reset, holding nothing, and the
+   * connection should be dropped.
    */
-  readonly feed: (bytes: Uint8Array) => Array<BeaconEvent.BeaconEvent> | "oversized"
+  readonly feed: (bytes: Uint8Array) => FeedResult
 }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FeedResult {
+  readonly events: Array<BeaconEvent.BeaconEvent>
+  readonly oversized: boolean
+}
+
+const nothing: FeedResult = { events: [], oversized: false }
 
 const LF = 10
 const CR = 13
@@ -41,7 +53,8 @@ export const make = (maxEventSize: number): SseDecoder => {
   // The parser forgets a `\r` that ended the previous chunk and would read the `\n` of that CRLF as an empty line.
   let endedWithCr = false
   const parser = Sse.makeParser((event) => {
-    if (event._tag !== "Event") return
+    // Nothing after an oversized event counts: the connection is dropped there.
+    if (event._tag !== "Event" || oversized) return
     if (event.data.length > maxEventSize) oversized = true
     else completed.push(BeaconEvent.decode(event))
   }, { maxEventSize })
@@ -54,7 +67,7 @@ export const make = (maxEventSize: number): SseDecoder => {
       // The common case, LF only: find the line ends natively.
       for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
         const error = parser.feed(chunk.slice(start, end + 1))
-        if (error !== undefined) return error
+        if (error !== undefined || oversized) return error
         start = end + 1
       }
     } else {
@@ -62,7 +75,7 @@ export const make = (maxEventSize: number): SseDecoder => {
         const code = chunk.charCodeAt(index)
         if (code === LF || (code === CR && chunk.charCodeAt(index + 1) !== LF)) {
           const error = parser.feed(chunk.slice(start, index + 1))
-          if (error !== undefined) return error
+          if (error !== undefined || oversized) return error
           start = index + 1
         }
       }
@@ -79,17 +92,18 @@ export const make = (maxEventSize: number): SseDecoder => {
   return {
     feed(bytes) {
       const decoded = text.decode(bytes, { stream: true })
-      if (decoded === "") return []
+      if (decoded === "") return nothing
       const chunk = endedWithCr && decoded.startsWith("\n") ? decoded.slice(1) : decoded
       endedWithCr = decoded.endsWith("\r")
       const error = feedLines(chunk)
-      if (error !== undefined || oversized) {
-        reset()
-        return "oversized"
-      }
+      // The events completed before an oversized one are kept: only the hostile part is lost.
       const events = completed
       completed = []
-      return events
+      if (error !== undefined || oversized) {
+        reset()
+        return { events, oversized: true }
+      }
+      return events.length === 0 ? nothing : { events, oversized: false }
     }
   }
 }

@@ -9,14 +9,14 @@ const MiB = 1024 * 1024
 const encoder = new TextEncoder()
 const bytesOf = (text: string): Uint8Array => encoder.encode(text)
 
-/** Feeds the chunks in order to a fresh decoder; fails the test on "oversized". */
+/** Feeds the chunks in order to a fresh decoder; fails the test on an oversized event. */
 const decodeChunks = (chunks: Iterable<Uint8Array>, maxEventSize = MiB): Array<BeaconEvent> => {
   const decoder = SseDecoder.make(maxEventSize)
   const events: Array<BeaconEvent> = []
   for (const chunk of chunks) {
     const decoded = decoder.feed(chunk)
-    if (decoded === "oversized") throw new Error("unexpected oversized")
-    events.push(...decoded)
+    if (decoded.oversized) throw new Error("unexpected oversized")
+    events.push(...decoded.events)
   }
   return events
 }
@@ -123,7 +123,8 @@ describe("SseDecoder", () => {
     const decoder = SseDecoder.make(MiB)
     for (const { bytes, expected } of fixtures) {
       const decoded = decoder.feed(bytes)
-      expect(decoded !== "oversized" && summarise(decoded)).toEqual(expected)
+      expect(decoded.oversized).toBe(false)
+      expect(summarise(decoded.events)).toEqual(expected)
     }
   })
 
@@ -162,7 +163,7 @@ describe("SseDecoder", () => {
     it("does not wait for the next chunk when an event ends with a CR", () => {
       const decoder = SseDecoder.make(MiB)
       const decoded = decoder.feed(bytesOf(`event: head\r\ndata: ${JSON.stringify(headData(4))}\r\n\r`))
-      expect(decoded !== "oversized" && summarise(decoded).heads).toHaveLength(1)
+      expect(summarise(decoded.events).heads).toHaveLength(1)
     })
 
     it("reads CR-only line ends, at every split", () => {
@@ -198,9 +199,9 @@ describe("SseDecoder", () => {
 
     it("keeps a pending event until its blank line arrives", () => {
       const decoder = SseDecoder.make(MiB)
-      expect(decoder.feed(bytesOf(`event: head\ndata: ${JSON.stringify(headData(8))}\n`))).toEqual([])
+      expect(decoder.feed(bytesOf(`event: head\ndata: ${JSON.stringify(headData(8))}\n`)).events).toEqual([])
       const decoded = decoder.feed(bytesOf("\n"))
-      expect(decoded !== "oversized" && decoded.map((event) => event._tag)).toEqual(["Head"])
+      expect(decoded.events.map((event) => event._tag)).toEqual(["Head"])
     })
   })
 
@@ -210,7 +211,13 @@ describe("SseDecoder", () => {
     const small = sse("head", headData(10))
 
     it("reports an event over the limit that arrives whole", () => {
-      expect(SseDecoder.make(limit).feed(bytesOf(big))).toBe("oversized")
+      expect(SseDecoder.make(limit).feed(bytesOf(big)).oversized).toBe(true)
+    })
+
+    it("keeps the events completed before an oversized one in the same chunk, and nothing after it", () => {
+      const decoded = SseDecoder.make(limit).feed(bytesOf(small + big + sse("head", headData(11))))
+      expect(decoded.oversized).toBe(true)
+      expect(summarise(decoded.events).heads).toEqual([{ slot: "10", block: headData(10).block }])
     })
 
     it("reports it whatever the chunking, at every split", () => {
@@ -219,7 +226,7 @@ describe("SseDecoder", () => {
       for (let at = 0; at <= bytes.length; at++) {
         const decoder = SseDecoder.make(limit)
         const results = [decoder.feed(bytes.subarray(0, at)), decoder.feed(bytes.subarray(at))]
-        if (!results.includes("oversized")) missed.push(at)
+        if (!results.some((result) => result.oversized)) missed.push(at)
       }
       expect(missed).toEqual([])
     })
@@ -228,28 +235,28 @@ describe("SseDecoder", () => {
       const decoder = SseDecoder.make(limit)
       const chunks = cut(bytesOf(big).subarray(0, -2), [32])
       const results = chunks.map((chunk) => decoder.feed(chunk))
-      expect(results).toContain("oversized")
+      expect(results.some((result) => result.oversized)).toBe(true)
     })
 
     it("resets: the rest of the dropped event is not glued onto what follows", () => {
       const decoder = SseDecoder.make(limit)
       const bytes = bytesOf(big)
-      expect(decoder.feed(bytes.subarray(0, 2 * limit))).toBe("oversized")
+      expect(decoder.feed(bytes.subarray(0, 2 * limit)).oversized).toBe(true)
       // Without the reset, this blank line would dispatch the dropped head (as poison).
-      expect(decoder.feed(bytesOf("\n\n"))).toEqual([])
+      expect(decoder.feed(bytesOf("\n\n")).events).toEqual([])
       const next = decoder.feed(bytesOf(small))
-      expect(next !== "oversized" && summarise(next).heads).toEqual([{ slot: "10", block: headData(10).block }])
+      expect(summarise(next.events).heads).toEqual([{ slot: "10", block: headData(10).block }])
     })
 
     it("does not grow: an endless event is reported again and again, each time within the limit", () => {
       const decoder = SseDecoder.make(1000)
       const chunk = bytesOf("y".repeat(100))
-      expect(decoder.feed(bytesOf("event: head\ndata: "))).toEqual([])
+      expect(decoder.feed(bytesOf("event: head\ndata: ")).events).toEqual([])
       let sinceReport = 0
       let reports = 0
       let longestRun = 0
       for (let i = 0; i < 20_000; i++) { // 2 MB
-        if (decoder.feed(chunk) === "oversized") {
+        if (decoder.feed(chunk).oversized) {
           reports++
           sinceReport = 0
         } else {
@@ -289,13 +296,11 @@ describe("SseDecoder", () => {
         const bytes = new Uint8Array(parts.flatMap((part) => [...part]))
         const decoder = SseDecoder.make(512)
         for (const chunk of cut(bytes, sizes)) {
-          const decoded = decoder.feed(chunk)
-          if (decoded === "oversized") continue
-          for (const event of decoded) expect(["Head", "ChainReorg", "Other", "Invalid"]).toContain(event._tag)
+          for (const event of decoder.feed(chunk).events) expect(["Head", "ChainReorg", "Other", "Invalid"]).toContain(event._tag)
         }
         // Whatever came before, a fresh event after a blank line still gets through.
         const after = decoder.feed(bytesOf(`\n\n${sse("head", headData(11))}`))
-        expect(after === "oversized" || summarise(after).heads.some((head) => head.slot === "11")).toBe(true)
+        expect(after.oversized || summarise(after.events).heads.some((head) => head.slot === "11")).toBe(true)
       },
       { fastCheck: { seed: 1337, numRuns: 400 } }
     )
