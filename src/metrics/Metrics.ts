@@ -6,7 +6,9 @@
  * per node (`NodeStatus.counters`), so each scrape reads one status snapshot
  * and the metrics' `collect` callbacks copy it. Only the head-delay histogram
  * is fed as events arrive. Nodes are labelled with their display URL (secrets
- * removed); a node that leaves the list leaves the metrics at the next scrape.
+ * removed) and their list position: two entries that differ only in a secret
+ * have one display form, and must not add up into one series. A node that
+ * leaves the list leaves the metrics at the next scrape.
  *
  * @since 0.1.0
  */
@@ -18,7 +20,7 @@ import { createServer } from "node:http"
 import * as Prometheus from "prom-client"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
-import type { NodeStatus } from "../monitor/NodeStatus.js"
+import { connectionStates, type NodeStatus } from "../monitor/NodeStatus.js"
 import { disconnectReasons } from "../stream/BeaconStreamError.js"
 import { FirstSeen } from "./FirstSeen.js"
 
@@ -29,20 +31,8 @@ import { FirstSeen } from "./FirstSeen.js"
  */
 export const prefix = "beacon_head_monitor_"
 
-/**
- * The connection states, as the `state` label of `beacon_head_monitor_node_state`.
- *
- * @since 0.1.0
- */
-export const states = ["Connecting", "Open", "Backoff", "Stalled", "Rejected"] as const
-
-/**
- * Upper bounds (seconds) of the head-delay histogram: peered nodes are
- * milliseconds apart, a struggling one seconds.
- *
- * @since 0.1.0
- */
-export const delayBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8]
+/** Upper bounds (seconds) of the head-delay histogram: peered nodes are milliseconds apart, a struggling one seconds. */
+const delayBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8]
 
 /**
  * @since 0.1.0
@@ -60,6 +50,9 @@ export interface MetricsService {
  * @category tags
  */
 export class Metrics extends Context.Tag("beacon-head-monitor/Metrics")<Metrics, MetricsService>() {}
+
+/** A node's labels: its display form alone could be shared by two entries that differ only in a secret. */
+const nodeLabels = (status: NodeStatus) => ({ index: String(status.index), node: status.node.display })
 
 interface Snapshot {
   readonly nodes: ReadonlyArray<NodeStatus>
@@ -89,11 +82,11 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
       new Prometheus.Counter({
         name: `${prefix}${name}`,
         help,
-        labelNames: ["node"],
+        labelNames: ["index", "node"],
         registers: [registry],
         collect() {
           this.reset()
-          for (const status of snapshot.nodes) this.inc({ node: status.node.display }, value(status))
+          for (const status of snapshot.nodes) this.inc(nodeLabels(status), value(status))
         }
       })
 
@@ -111,13 +104,13 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
     new Prometheus.Counter({
       name: `${prefix}node_disconnects_total`,
       help: "Connections lost, by reason.",
-      labelNames: ["node", "reason"],
+      labelNames: ["index", "node", "reason"],
       registers: [registry],
       collect() {
         this.reset()
         for (const status of snapshot.nodes) {
           for (const reason of disconnectReasons) {
-            this.inc({ node: status.node.display, reason }, status.counters.disconnects[reason])
+            this.inc({ ...nodeLabels(status), reason }, status.counters.disconnects[reason])
           }
         }
       }
@@ -126,12 +119,12 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
     new Prometheus.Gauge({
       name: `${prefix}node_state`,
       help: "1 for the node's current connection state, 0 for the others.",
-      labelNames: ["node", "state"],
+      labelNames: ["index", "node", "state"],
       registers: [registry],
       collect() {
         this.reset()
         for (const status of snapshot.nodes) {
-          for (const state of states) this.set({ node: status.node.display, state }, status.state._tag === state ? 1 : 0)
+          for (const state of connectionStates) this.set({ ...nodeLabels(status), state }, status.state._tag === state ? 1 : 0)
         }
       }
     })
@@ -139,29 +132,31 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
     new Prometheus.Gauge({
       name: `${prefix}node_head_slot`,
       help: "Slot of the node's latest head (absent while the node has none).",
-      labelNames: ["node"],
+      labelNames: ["index", "node"],
       registers: [registry],
       collect() {
         this.reset()
         for (const status of snapshot.nodes) {
-          if (status.head !== undefined) this.set({ node: status.node.display }, status.head.slot)
+          if (status.head !== undefined) this.set(nodeLabels(status), status.head.slot)
         }
       }
     })
 
-    const observed = new Set<string>()
+    // Series the histogram holds, by their labels joined: dropped at a scrape once their node is gone or has moved.
+    const observed = new Map<string, { readonly index: string; readonly node: string }>()
+    const seriesKey = (labels: { readonly index: string; readonly node: string }) => `${labels.index} ${labels.node}`
     const delay = new Prometheus.Histogram({
       name: `${prefix}node_head_delay_seconds`,
       help: "How long after the first node to see a slot this node saw it (0 for the first).",
-      labelNames: ["node"],
+      labelNames: ["index", "node"],
       buckets: delayBuckets,
       registers: [registry],
       collect() {
-        const current = new Set(snapshot.nodes.map((status) => status.node.display))
-        for (const node of observed) {
-          if (current.has(node)) continue
-          this.remove({ node })
-          observed.delete(node)
+        const current = new Set(snapshot.nodes.map((status) => seriesKey(nodeLabels(status))))
+        for (const [key, labels] of observed) {
+          if (current.has(key)) continue
+          this.remove(labels)
+          observed.delete(key)
         }
       }
     })
@@ -201,8 +196,9 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
         Effect.sync(() => {
           const millis = firstSeen.record(event)
           if (millis === undefined) return
-          observed.add(event.node.display)
-          delay.observe({ node: event.node.display }, millis / 1000)
+          const labels = { index: String(event.index), node: event.node.display }
+          observed.set(seriesKey(labels), labels)
+          delay.observe(labels, millis / 1000)
         })
       ),
       Effect.forkScoped

@@ -49,6 +49,23 @@ export type ConnectionState = Data.TaggedEnum<{
  */
 export const ConnectionState = Data.taggedEnum<ConnectionState>()
 
+/** Every tag once: the compiler refuses this object when a state is added and not listed. */
+const stateTags: { readonly [Tag in ConnectionState["_tag"]]: null } = {
+  Connecting: null,
+  Open: null,
+  Backoff: null,
+  Stalled: null,
+  Rejected: null
+}
+
+/**
+ * Every connection state's tag, e.g. to report each of them as a metric.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const connectionStates = Object.keys(stateTags) as ReadonlyArray<ConnectionState["_tag"]>
+
 /**
  * Counters since the node joined the list.
  *

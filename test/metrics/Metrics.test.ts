@@ -88,7 +88,8 @@ describe("Metrics", () => {
       yield* waitFor("a's reconnect", Effect.sync(() => a.requests === 2 && a.open === 1))
       a.send("head", headData(3))
       const p = Metrics.prefix
-      const at = (node: string, extra = "") => `{node="${node}"${extra}}`
+      const index = (node: string) => (node === display.a ? 0 : 1)
+      const at = (node: string, extra = "") => `{index="${index(node)}",node="${node}"${extra}}`
       // The histogram is fed by its own subscriber: scrape until it has seen every head.
       const scrape = yield* waitFor(
         "every head in the metrics",
@@ -105,20 +106,20 @@ describe("Metrics", () => {
       expect(scrape.text).not.toContain("SECRET")
       expect(sample(scrape.text, `${p}node_connects_total${at(display.a)}`)).toBe(2)
       expect(sample(scrape.text, `${p}node_connects_total${at(display.b)}`)).toBe(1)
-      expect(sample(scrape.text, `${p}node_disconnects_total{node="${display.a}",reason="ended"}`)).toBe(1)
-      expect(sample(scrape.text, `${p}node_disconnects_total{node="${display.b}",reason="ended"}`)).toBe(0)
+      expect(sample(scrape.text, `${p}node_disconnects_total${at(display.a, ',reason="ended"')}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_disconnects_total${at(display.b, ',reason="ended"')}`)).toBe(0)
       expect(sample(scrape.text, `${p}node_stalls_total${at(display.a)}`)).toBe(0)
       expect(sample(scrape.text, `${p}node_invalid_events_total${at(display.a)}`)).toBe(1)
       expect(sample(scrape.text, `${p}node_optimistic_heads_skipped_total${at(display.a)}`)).toBe(1)
       expect(sample(scrape.text, `${p}node_heads_total${at(display.a)}`)).toBe(3)
       expect(sample(scrape.text, `${p}node_head_slot${at(display.b)}`)).toBe(2)
-      expect(sample(scrape.text, `${p}node_state{node="${display.b}",state="Open"}`)).toBe(1)
-      expect(sample(scrape.text, `${p}node_state{node="${display.b}",state="Backoff"}`)).toBe(0)
+      expect(sample(scrape.text, `${p}node_state${at(display.b, ',state="Open"')}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_state${at(display.b, ',state="Backoff"')}`)).toBe(0)
       // a saw slots 1 and 3 first, b slot 2: a delay of 0 each time, and one behind the other.
       expect(sample(scrape.text, `${p}node_head_delay_seconds_count${at(display.a)}`)).toBe(3)
       expect(sample(scrape.text, `${p}node_head_delay_seconds_count${at(display.b)}`)).toBe(2)
       for (const node of [display.a, display.b]) {
-        expect(sample(scrape.text, `${p}node_head_delay_seconds_bucket{le="0.001",node="${node}"}`)).toBeGreaterThanOrEqual(1)
+        expect(sample(scrape.text, `${p}node_head_delay_seconds_bucket{le="0.001",index="${index(node)}",node="${node}"}`)).toBeGreaterThanOrEqual(1)
       }
       expect(sample(scrape.text, `${p}node_fibers`)).toBe(2)
       expect(sample(scrape.text, `${p}candidate_list_updates_total`)).toBe(0)
@@ -136,5 +137,26 @@ describe("Metrics", () => {
       expect(sample(after.text, `${p}node_head_delay_seconds_count${at(display.a)}`)).toBe(3)
 
       expect((yield* get(metricsUrl.replace("/metrics", "/other"))).status).toBe(404)
+    }))
+  it.scopedLive("two entries that differ only in a secret are two series", () =>
+    Effect.gen(function*() {
+      const server = yield* BeaconNodeServer.make()
+      const urls = [1, 2].map((n) => server.url.replace("http://", `http://user:key${n}@`))
+      const display = BeaconNode.unsafeParse(urls[0]!).display
+      expect(BeaconNode.unsafeParse(urls[1]!).display).toBe(display)
+      const context = yield* Layer.build(Metrics.layer.pipe(Layer.provideMerge(HeadMonitor.layerNode(urls))))
+      const metrics = Context.get(context, Metrics.Metrics)
+      const monitor = Context.get(context, HeadMonitor.HeadMonitor)
+      yield* waitFor("both streams", Effect.sync(() => server.open === 2))
+      server.send("head", headData(1))
+      yield* waitFor("both heads", Effect.map(monitor.status, (all) => all.every((s) => s.counters.heads === 1)))
+      const text = yield* metrics.scrape
+      checkExposition(text)
+      expect(text).not.toContain("key1")
+      expect(text).not.toContain("key2")
+      for (const index of [0, 1]) {
+        expect(sample(text, `${Metrics.prefix}node_heads_total{index="${index}",node="${display}"}`)).toBe(1)
+        expect(sample(text, `${Metrics.prefix}node_state{index="${index}",node="${display}",state="Open"}`)).toBe(1)
+      }
     }))
 })
