@@ -167,7 +167,7 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       await monitor.line(new RegExp(`message="new head" slot=\\d+ block=\\S+ first="\\[\\d\\] `))
 
       const metrics = await (await fetch(metricsUrl!)).text()
-      expect(metrics).toContain(`beacon_head_monitor_node_connects_total{node="${u2}"} 1`)
+      expect(metrics).toContain(`beacon_head_monitor_node_connects_total{index="0",node="${u2}"} 1`)
       expect(metrics).toContain("beacon_head_monitor_candidate_list_updates_total 1")
       const health = await api.health()
 
