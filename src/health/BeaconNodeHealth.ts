@@ -210,12 +210,15 @@ export const make = (
         yield* Effect.forEach(changed, ([node, state]) => logTransition(node, state), { discard: true })
       }))
 
+    // Nodes already given a first round, judged or not yet: an update that lands while that round runs must not poll them again.
+    let scheduled = new Set<BeaconNodeId>()
     const follow = candidates.changes.pipe(
       Stream.runForEach((list) =>
         Effect.gen(function*() {
           const keep = new Set(list.nodes.map((node) => node.id))
-          const before = yield* Ref.getAndUpdate(entries, HashMap.filter((_, id) => keep.has(id)))
-          const added = list.nodes.filter((node) => !HashMap.has(before, node.id))
+          yield* Ref.update(entries, HashMap.filter((_, id) => keep.has(id)))
+          const added = list.nodes.filter((node) => !scheduled.has(node.id))
+          scheduled = keep
           if (added.length > 0) yield* FiberSet.run(background, round(added))
         })
       )

@@ -1,6 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
+import * as Net from "node:net"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
 import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
@@ -96,6 +97,33 @@ describe("BeaconNodeHealth", () => {
         yield* waitFor("the new node polled", Effect.map(health.health, (all) => all[0]!.state._tag === "Online"))
         expect(calls.get("syncing")).toBe(1)
       }).pipe(Effect.provide(healthLayer([a!.url])))
+    }))
+
+  it.scoped("an update during the first round polls only the nodes that joined", () =>
+    Effect.gen(function*() {
+      // A node that accepts connections and never answers keeps the first round open until its timeout (2 s).
+      const hung = yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const server = Net.createServer(() => {})
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.sync(() => server.close())
+      )
+      const hungUrl = `http://127.0.0.1:${(hung.address() as Net.AddressInfo).port}`
+      const [b, c] = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make()])
+      const callsB = serve(b!, synced)
+      const callsC = serve(c!, synced)
+      yield* Effect.gen(function*() {
+        const health = yield* BeaconNodeHealth.BeaconNodeHealth
+        const list = yield* CandidateList.CandidateList
+        yield* waitFor("the first round under way", Effect.sync(() => callsB.get("syncing") === 1))
+        yield* list.update([hungUrl, b!.url, c!.url])
+        yield* TestClock.adjust("2 seconds")
+        yield* waitFor("the new node polled", Effect.map(health.health, (all) => all[2]!.state._tag === "Online"))
+        expect(callsC.get("syncing")).toBe(1)
+        expect(callsB.get("syncing")).toBe(1)
+        expect(summary(yield* health.health)).toEqual(["0:Unreachable", "1:Online/1", "2:Online/1"])
+      }).pipe(Effect.provide(healthLayer([hungUrl, b!.url])))
     }))
 
   it.scoped("polls once per slot, a sixth of a slot before the boundary", () =>
