@@ -86,6 +86,8 @@ export const run = (
     const onStatus = (status: NodeStatus) =>
       Effect.gen(function*() {
         changed()
+        // Published just before the node was removed and read after: it must not bring back a streak the list update dropped.
+        if (!(yield* candidates.get).positions.has(status.node.id)) return
         const streak = streakOf(status)
         const { state } = status
         const node = status.node.display

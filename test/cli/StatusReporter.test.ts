@@ -246,5 +246,23 @@ describe("StatusReporter", () => {
         level: "INFO",
         annotations: { node: flaky.url, index: 1, failures: 9 }
       })
+
+      // Removed while failing and added again: a fresh streak, counted from the failures after it came back.
+      yield* Effect.promise(() => flaky.stop())
+      yield* waitFor("failing again", Effect.map(flakyState, (state) => state?._tag === "Backoff" && state.attempt === 1))
+      yield* Context.get(context, CandidateList).update([healthy.url])
+      yield* monitor.awaitReconciled
+      const before = lines.length
+      yield* Context.get(context, CandidateList).update([healthy.url, flaky.url])
+      yield* waitFor("its first failure", Effect.map(flakyState, (state) => state?._tag === "Backoff" && state.attempt === 1))
+      yield* Effect.promise(() => flaky.listen())
+      yield* TestClock.adjust("100 millis")
+      yield* waitFor("the reconnect", Effect.sync(() => flaky.open === 1))
+      flaky.send("head", headData(2))
+      const recovered = yield* waitFor(
+        "the second recovery line",
+        Effect.sync(() => lines.slice(before).find((l) => l.message === "stream recovered"))
+      )
+      expect(recovered.annotations).toMatchObject({ node: flaky.url, index: 1, failures: 1 })
     }))
 })
