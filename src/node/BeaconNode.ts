@@ -3,8 +3,9 @@
  *
  * A node is identified by its normalised base URL, so two spellings of one node
  * are one node. Secrets in the URL (a userinfo password, query values such as API
- * keys) never leave this module except inside `url`, which is only used to talk
- * to the node: everything that is shown to a human uses `display`.
+ * keys, and path segments or user names that look like keys, as providers put
+ * them: `https://host/v2/<key>`) never leave this module except inside `id`, which
+ * is only used to talk to the node: everything shown to a human uses `display`.
  *
  * @since 0.1.0
  */
@@ -85,6 +86,22 @@ const REDACTED = "***"
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
 
 /**
+ * Whether a path segment or user name looks like a key rather than a name: 16 or
+ * more token characters mixing letters and digits (a provider's API key, a
+ * project id, a UUID). Errs on the side of hiding: a long name with digits in it
+ * is hidden too, which costs a less readable display, never a leak.
+ */
+const looksLikeKey = (part: string): boolean =>
+  part.length >= 16 && /^[A-Za-z0-9_~%+=-]+$/.test(part) && /[A-Za-z]/.test(part) && /[0-9]/.test(part)
+
+/** A user name that is a key (`https://<key>@host`) is hidden like a password. */
+const redactUser = (user: string): string => (looksLikeKey(user) ? REDACTED : user)
+
+/** `/v2/<key>` becomes `/v2/***`. */
+const redactPath = (path: string): string =>
+  path.split("/").map((segment) => (looksLikeKey(segment) ? REDACTED : segment)).join("/")
+
+/**
  * Hides every value of a query string (without its `?`): `k=v` becomes
  * `k=***`, and a bare `token` (which may itself be a key) becomes `***`.
  */
@@ -111,15 +128,20 @@ const redactInput = (input: string): string => {
     : /[/?#]/.test(userinfo)
     ? `${REDACTED}@`
     : colon >= 0
-    ? `${userinfo.slice(0, colon)}:${REDACTED}@`
-    : `${userinfo}@`
+    ? `${redactUser(userinfo.slice(0, colon))}:${REDACTED}@`
+    : `${redactUser(userinfo)}@`
   const tail = rest.slice(at + 1)
   const hash = tail.indexOf("#")
   const beforeHash = hash >= 0 ? tail.slice(0, hash) : tail
   const question = beforeHash.indexOf("?")
   const query = question >= 0 ? `?${redactQuery(beforeHash.slice(question + 1))}` : ""
   const fragment = hash >= 0 ? `#${REDACTED}` : ""
-  return `${scheme}${shownUserinfo}${question >= 0 ? beforeHash.slice(0, question) : beforeHash}${query}${fragment}`
+  const authorityAndPath = question >= 0 ? beforeHash.slice(0, question) : beforeHash
+  const slash = authorityAndPath.indexOf("/")
+  const shownPath = slash >= 0
+    ? `${authorityAndPath.slice(0, slash)}${redactPath(authorityAndPath.slice(slash))}`
+    : authorityAndPath
+  return `${scheme}${shownUserinfo}${shownPath}${query}${fragment}`
 }
 
 /**
@@ -129,9 +151,10 @@ const redactInput = (input: string): string => {
 const render = (url: URL, redact: boolean): string => {
   const path = url.pathname.replace(/\/+$/, "")
   const password = url.password === "" ? "" : `:${redact ? REDACTED : url.password}`
-  const userinfo = url.username === "" && password === "" ? "" : `${url.username}${password}@`
+  const username = redact ? redactUser(url.username) : url.username
+  const userinfo = username === "" && password === "" ? "" : `${username}${password}@`
   const search = redact && url.search !== "" ? `?${redactQuery(url.search.slice(1))}` : url.search
-  return `${url.protocol}//${userinfo}${url.host}${path}${search}`
+  return `${url.protocol}//${userinfo}${url.host}${redact ? redactPath(path) : path}${search}`
 }
 
 /**

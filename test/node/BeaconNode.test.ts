@@ -124,6 +124,26 @@ describe("BeaconNode", () => {
       expectNoSecret(node, secrets)
     })
 
+    it.each([
+      ["https://eth-mainnet.g.alchemy.com/v2/aB3dE5gH7jK9mN1pQ3sT", "https://eth-mainnet.g.alchemy.com/v2/***", ["aB3dE5gH7jK9mN1pQ3sT"]],
+      ["https://x.quiknode.pro/0123456789abcdef0123456789abcdef01234567/", "https://x.quiknode.pro/***", ["0123456789abcdef"]],
+      ["https://bn.example/eth/9f1c2e4a-7b3d-4e8f-a1c2-3d4e5f6a7b8c/beacon", "https://bn.example/eth/***/beacon", ["9f1c2e4a"]],
+      ["https://K3yK3yK3yK3yK3yK3y@bn.example", "https://***@bn.example", ["K3yK3y"]]
+    ])("hides a key in the path or the user name of %s", (url, display, secrets) => {
+      const node = parsed(url)
+      expect(node.display).toBe(display)
+      expectNoSecret(node, secrets)
+    })
+
+    it.each([
+      "https://node1.example/lighthouse",
+      "https://bn.example/eth/v1",
+      "https://bn.example/premium-http/eth_beacon",
+      "http://beacon-node-42.internal:5052/mainnet"
+    ])("keeps a path of names as it is: %s", (url) => {
+      expect(parsed(url).display).toBe(url)
+    })
+
     it("keeps a password that comes without a user name, hidden", () => {
       const node = parsed("http://:PW0RD@host:5052")
       expect(node.id).toBe("http://:PW0RD@host:5052")
@@ -177,7 +197,8 @@ describe("BeaconNode", () => {
       ["http://h st/?apikey=S3C R3T", ["S3C", "R3T"]],
       ["http://h st/?B4RETOKEN", ["B4RETOKEN"]],
       ["http://h/?k=S3CRET:x@y#f", ["S3CRET"]],
-      ["ws://user:PW0RD@host?apikey=S3CRET", ["PW0RD", "S3CRET"]]
+      ["ws://user:PW0RD@host?apikey=S3CRET", ["PW0RD", "S3CRET"]],
+      ["ftp://node1234567890abc.example/v2/aB3dE5gH7jK9mN1pQ3sT", ["aB3dE5gH7jK9mN1pQ3sT"]]
     ])("does not show the secrets of %j in the error", (input, secrets) => {
       expectNoSecret(rejected(input), secrets)
     })
@@ -185,6 +206,9 @@ describe("BeaconNode", () => {
     it("still shows where the rejected input points to", () => {
       const error = rejected("ftp://user:pw@host:5052/path?apikey=SECRET")
       expect(error.input).toBe("ftp://user:***@host:5052/path?apikey=***")
+      expect(rejected("ftp://node1234567890abc.example/v2/aB3dE5gH7jK9mN1pQ3sT").input).toBe(
+        "ftp://node1234567890abc.example/v2/***"
+      )
       expect(error.message).toBe(
         "invalid beacon node URL \"ftp://user:***@host:5052/path?apikey=***\": scheme must be http or https, got ftp"
       )
