@@ -18,11 +18,8 @@ const simulate = Command.make("simulate", { flags: simulateFlags }, ({ flags }) 
   )
 )
 
-/**
- * @since 0.1.0
- * @category commands
- */
-export const command = Command.make("beacon-head-monitor", { flags: monitorFlags }, ({ flags }) =>
+/** The root command: the monitor, with `simulate` below it. */
+const command = Command.make("beacon-head-monitor", { flags: monitorFlags }, ({ flags }) =>
   MonitorCommand.run(flags)).pipe(
     Command.withDescription(
       "Follow the head of the chain as seen by several beacon nodes; serve the admin API and Prometheus metrics. " +

@@ -61,7 +61,7 @@ export class Screen {
 const ansi = /\x1b\[[0-9;]*m/g
 
 /** Length without colour codes. */
-export const visibleLength = (text: string): number => text.replace(ansi, "").length
+const visibleLength = (text: string): number => text.replace(ansi, "").length
 
 /** The first `width` visible characters, colour codes kept, colours reset at the end. */
 const cut = (text: string, width: number): string => {
