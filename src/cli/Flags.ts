@@ -21,8 +21,10 @@ export type LogFormat = "pretty" | "logfmt" | "json"
 /** The flag's environment variable: `--http-port` → `HTTP_PORT`. */
 export const envName = (flag: string): string => flag.replace(/-/g, "_").toUpperCase()
 
-const invalid = (flag: string, message: string) =>
-  ValidationError.invalidValue(HelpDoc.p(`--${flag} (or ${envName(flag)}): ${message}`))
+/** What is wrong with a flag, naming it and its environment variable: the one line a bad start-up prints. */
+export const flagProblem = (flag: string, message: string): string => `--${flag} (or ${envName(flag)}): ${message}`
+
+const invalid = (flag: string, message: string) => ValidationError.invalidValue(HelpDoc.p(flagProblem(flag, message)))
 
 const text = (flag: string, description: string, placeholder: string) =>
   Options.text(flag).pipe(

@@ -14,7 +14,7 @@ import * as SlotClock from "../health/SlotClock.js"
 import * as Metrics from "../metrics/Metrics.js"
 import * as HeadMonitor from "../monitor/HeadMonitor.js"
 import * as Devnet from "../simulator/Devnet.js"
-import { envName, type MonitorFlags } from "./Flags.js"
+import { flagProblem, type MonitorFlags } from "./Flags.js"
 import * as Logging from "./Logging.js"
 import { Screen } from "./Screen.js"
 import { StartupError } from "./StartupError.js"
@@ -25,8 +25,7 @@ const fallbackSecondsPerSlot = 12
 /** How long start-up waits for a node to tell the slot timing. */
 const slotTimingTimeout = Duration.seconds(3)
 
-const flagError = (flag: string, message: string) =>
-  new StartupError({ message: `--${flag} (or ${envName(flag)}): ${message}` })
+const flagError = (flag: string, message: string) => new StartupError({ message: flagProblem(flag, message) })
 
 /**
  * Splits and validates `--beacon-nodes` into normalised URLs: every wrong entry
