@@ -9,11 +9,9 @@
  * @since 0.1.0
  */
 import { Data, Effect, Option, Stream } from "effect"
-import { BeaconHeadCache } from "../cache/BeaconHeadCache.js"
-import type { Root } from "../events/BeaconEvent.js"
+import { BeaconHeadCache, type CachedHead } from "../cache/BeaconHeadCache.js"
 import { isLive } from "../monitor/HeadEvent.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
-import type { BeaconNode } from "../node/BeaconNode.js"
 
 /**
  * The first head seen for a slot: which node, which block, when.
@@ -21,13 +19,7 @@ import type { BeaconNode } from "../node/BeaconNode.js"
  * @since 0.1.0
  * @category models
  */
-export interface SeenHead {
-  readonly node: BeaconNode
-  readonly slot: number
-  readonly block: Root
-  /** Arrival time, epoch milliseconds of the effect `Clock`. */
-  readonly receivedAt: number
-}
+export type SeenHead = Pick<CachedHead, "node" | "slot" | "block" | "receivedAt">
 
 /**
  * No node reported a head for the slot before the deadline.
