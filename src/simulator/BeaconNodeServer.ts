@@ -79,7 +79,7 @@ export class BeaconNodeServer {
   onSubscribe: ((topics: ReadonlySet<string>) => void) | undefined = undefined
 
   constructor(private readonly options: BeaconNodeServerOptions = {}) {
-    this.http = new LoopbackServer((request, response) => this.handle(request, response), options.port ?? 0)
+    this.http = new LoopbackServer((url, response) => this.handle(url, response), options.port ?? 0)
   }
 
   /** The port, kept across restarts. */
@@ -136,8 +136,7 @@ export class BeaconNodeServer {
     this.subscribers.clear()
   }
 
-  private handle(request: Http.IncomingMessage, response: Http.ServerResponse): void {
-    const url = new URL(request.url ?? "/", this.url)
+  private handle(url: URL, response: Http.ServerResponse): void {
     if (url.pathname === "/eth/v1/events") return this.events(url, response)
     const answer = this.routes.get(url.pathname)?.(url)
     const status = answer?.status ?? 404

@@ -9,6 +9,26 @@ import * as Http from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 
 /**
+ * Answers a request; `url` is its target, already parsed (path and query are what the servers read).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Handler = (url: URL, response: Http.ServerResponse) => void
+
+/**
+ * The request's target as a URL, or `undefined` when it is none (`GET //[bad`):
+ * `new URL` would throw inside the server's event handler and end the process.
+ */
+const targetOf = (request: Http.IncomingMessage): URL | undefined => {
+  try {
+    return new URL(request.url ?? "/", "http://127.0.0.1")
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -16,9 +36,17 @@ export class LoopbackServer {
   private readonly server: Http.Server
   private readonly sockets = new Set<Socket>()
 
-  /** @param port 0 picks a free port, kept across restarts. */
-  constructor(handler: Http.RequestListener, public port = 0) {
-    this.server = Http.createServer(handler)
+  /**
+   * @param handler gets every request whose target parses; any other is answered 400 with a JSON error here.
+   * @param port 0 picks a free port, kept across restarts.
+   */
+  constructor(handler: Handler, public port = 0) {
+    this.server = Http.createServer((request, response) => {
+      const url = targetOf(request)
+      if (url !== undefined) return handler(url, response)
+      response.writeHead(400, { "content-type": "application/json" })
+      response.end(JSON.stringify({ code: 400, message: "invalid request target" }))
+    })
     this.server.on("connection", (socket) => {
       // Events are small and latency matters: no Nagle delay.
       socket.setNoDelay(true)

@@ -26,7 +26,7 @@ export class MultiNodeServer {
   slot = 0
 
   constructor() {
-    this.http = new LoopbackServer((request, response) => this.handle(request, response))
+    this.http = new LoopbackServer((url, response) => this.handle(url, response))
   }
 
   get port(): number {
@@ -80,8 +80,8 @@ export class MultiNodeServer {
     this.sent.set(node, (this.sent.get(node) ?? 0) + count)
   }
 
-  private handle(request: Http.IncomingMessage, response: Http.ServerResponse): void {
-    const node = eventsPath.exec(new URL(request.url ?? "/", "http://x").pathname)?.[1]
+  private handle(url: URL, response: Http.ServerResponse): void {
+    const node = eventsPath.exec(url.pathname)?.[1]
     if (node === undefined) {
       response.writeHead(404).end()
       return
