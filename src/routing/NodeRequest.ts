@@ -78,8 +78,13 @@ export const getJson = <A, I, R>(
   options: GetOptions = {}
 ): Effect.Effect<A, NodeRequestError, HttpClient.HttpClient | R> =>
   Effect.gen(function*() {
-    // Spans would record the full URL, secrets included.
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // Spans would record the full URL, secrets included. Scoped: the request is aborted when its scope
+    // closes, so an answer whose body is never read (any status but 200) gives its connection back at once
+    // instead of holding it (and, with a keep-alive pool, a pool slot) until the garbage collector runs.
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerDisabledWhen(() => true),
+      HttpClient.withScope
+    )
     const url = node.endpoint(path)
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, String(value))
     const fail = (reason: NodeRequestFailure, detail: string, status?: number) =>
@@ -109,6 +114,7 @@ export const getJson = <A, I, R>(
             )
           )
       ),
+      Effect.scoped,
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () => fail("timeout", `no answer within ${Duration.format(Duration.decode(timeout))}`)

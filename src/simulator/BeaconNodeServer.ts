@@ -97,6 +97,11 @@ export class BeaconNodeServer {
     return this.subscribers.size
   }
 
+  /** Connections open now, event streams or not: shows a client that keeps them. */
+  get connections(): number {
+    return this.http.connections
+  }
+
   /** Starts listening (again, on the same port after `stop`). */
   listen(): Promise<void> {
     return this.http.listen()

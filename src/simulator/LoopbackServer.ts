@@ -55,6 +55,11 @@ export class LoopbackServer {
     })
   }
 
+  /** Connections open now, of any kind (event streams, REST requests, idle keep-alive ones). */
+  get connections(): number {
+    return this.sockets.size
+  }
+
   /** Starts listening (again, on the same port after `stop`). */
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
