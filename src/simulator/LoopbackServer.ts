@@ -35,6 +35,13 @@ const targetOf = (request: Http.IncomingMessage): URL | undefined => {
 export class LoopbackServer {
   private readonly server: Http.Server
   private readonly sockets = new Set<Socket>()
+  /** Fails the listen in progress, if any: a server error meanwhile is that listen's failure. */
+  private failListen: ((error: Error) => void) | undefined = undefined
+  /**
+   * The last server error outside a listen (a failed accept, such as EMFILE): kept, not thrown, as the
+   * server goes on serving the connections it has and accepting others.
+   */
+  lastError: Error | undefined = undefined
 
   /**
    * @param handler gets every request whose target parses; any other is answered 400 with a JSON error here.
@@ -53,6 +60,11 @@ export class LoopbackServer {
       this.sockets.add(socket)
       socket.on("close", () => this.sockets.delete(socket))
     })
+    // Always there: an 'error' event without a listener would be thrown and end the process.
+    this.server.on("error", (error) => {
+      if (this.failListen === undefined) this.lastError = error
+      else this.failListen(error)
+    })
   }
 
   /** Connections open now, of any kind (event streams, REST requests, idle keep-alive ones). */
@@ -63,12 +75,24 @@ export class LoopbackServer {
   /** Starts listening (again, on the same port after `stop`). */
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.server.once("error", reject)
-      this.server.listen(this.port, "127.0.0.1", () => {
-        this.server.off("error", reject)
+      // Both outcomes remove what the other would have run: a failed listen leaves no callback behind.
+      const listening = () => {
+        this.failListen = undefined
         this.port = (this.server.address() as AddressInfo).port
         resolve()
-      })
+      }
+      this.failListen = (error) => {
+        this.failListen = undefined
+        this.server.off("listening", listening)
+        reject(error)
+      }
+      this.server.once("listening", listening)
+      try {
+        this.server.listen(this.port, "127.0.0.1")
+      } catch (error) {
+        // Thrown rather than emitted: listening already.
+        this.failListen(error instanceof Error ? error : new Error(String(error)))
+      }
     })
   }
 
