@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, type Scope } from "effect"
+import { Data, Effect, type Scope } from "effect"
 import * as Http from "node:http"
 import { LoopbackServer } from "./LoopbackServer.js"
 
@@ -181,17 +181,49 @@ export class BeaconNodeServer {
 }
 
 /**
+ * A simulated beacon node could not listen (its port is taken).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ListenError extends Data.TaggedError("ListenError")<{
+  readonly port: number
+  /** The system's error code (`EADDRINUSE`), or what went wrong. */
+  readonly detail: string
+}> {
+  override get message() {
+    return `simulated beacon node cannot listen on 127.0.0.1:${this.port}: ${this.detail}`
+  }
+}
+
+const detailOf = (error: unknown): string =>
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : "listen failed"
+
+/**
+ * Starts the server listening, or again on its port after `stop` (a restart).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const listen = (server: BeaconNodeServer): Effect.Effect<void, ListenError> =>
+  Effect.tryPromise({
+    try: () => server.listen(),
+    catch: (error) => new ListenError({ port: server.port, detail: detailOf(error) })
+  })
+
+/**
  * A started server, stopped when the scope closes.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: BeaconNodeServerOptions): Effect.Effect<BeaconNodeServer, never, Scope.Scope> =>
+export const make = (options?: BeaconNodeServerOptions): Effect.Effect<BeaconNodeServer, ListenError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.promise(async () => {
+    Effect.suspend(() => {
       const server = new BeaconNodeServer(options)
-      await server.listen()
-      return server
+      return Effect.as(listen(server), server)
     }),
     (server) => Effect.promise(() => server.stop())
   )

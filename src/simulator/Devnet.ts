@@ -15,8 +15,8 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Duration, Effect, Layer, Queue, Random, Schedule, type Scope } from "effect"
-import { BeaconNodeServer } from "./BeaconNodeServer.js"
+import { Context, Duration, Effect, Layer, Queue, Random, Schedule, type Scope } from "effect"
+import * as BeaconNodeServer from "./BeaconNodeServer.js"
 import {
   chainReorgData,
   genesisValidatorsRoot,
@@ -66,7 +66,7 @@ export interface DevnetOptions {
  */
 export interface SimulatedNode {
   readonly index: number
-  readonly server: BeaconNodeServer
+  readonly server: BeaconNodeServer.BeaconNodeServer
   /** The node's current head: the last block it saw. */
   readonly head: SimulatedBlock
   /** `down` while restarting, `silent` while silent. */
@@ -95,18 +95,6 @@ export interface DevnetService {
  */
 export class Devnet extends Context.Tag("beacon-head-monitor/Devnet")<Devnet, DevnetService>() {}
 
-/**
- * A node could not listen (its port is taken).
- *
- * @since 0.1.0
- * @category errors
- */
-export class DevnetError extends Data.TaggedError("DevnetError")<{ readonly port: number; readonly detail: string }> {
-  override get message() {
-    return `simulated beacon node cannot listen on 127.0.0.1:${this.port}: ${this.detail}`
-  }
-}
-
 /** Base delay (ms) of node i before it sees a head; a random 0–30 ms is added per head. */
 const baseDelay = (index: number): number => 4 + 18 * index
 
@@ -117,17 +105,10 @@ class Node implements SimulatedNode {
   /** Set by a restart: the next subscriber first gets a burst of old heads. */
   replayPending = false
 
-  constructor(readonly index: number, readonly server: BeaconNodeServer, head: SimulatedBlock) {
+  constructor(readonly index: number, readonly server: BeaconNodeServer.BeaconNodeServer, head: SimulatedBlock) {
     this.head = head
   }
 }
-
-const listen = (server: BeaconNodeServer) =>
-  Effect.tryPromise({
-    try: () => server.listen(),
-    catch: (error) =>
-      new DevnetError({ port: server.port, detail: (error as { code?: string }).code ?? "listen failed" })
-  })
 
 /**
  * Starts the devnet; it stops (servers closed, timers interrupted) when the scope closes.
@@ -135,7 +116,7 @@ const listen = (server: BeaconNodeServer) =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, DevnetError, Scope.Scope> =>
+export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, BeaconNodeServer.ListenError, Scope.Scope> =>
   Effect.gen(function*() {
     const count = options.nodes ?? 3
     const secondsPerSlot = options.secondsPerSlot ?? 2
@@ -160,8 +141,7 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
     const nodes: Array<Node> = []
     for (let index = 0; index < count; index++) {
       const port = options.basePort === undefined || options.basePort === 0 ? 0 : options.basePort + index
-      const server = new BeaconNodeServer({ port })
-      yield* Effect.acquireRelease(listen(server), () => Effect.promise(() => server.stop()))
+      const server = yield* BeaconNodeServer.make({ port })
       const node = new Node(index, server, chain.head)
       server.onSubscribe = () => {
         if (node.replayPending) Queue.unsafeOffer(subscribed, node)
@@ -190,7 +170,7 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
         node.condition = "down"
         yield* Effect.promise(() => node.server.stop())
         yield* Effect.sleep(downtime)
-        yield* listen(node.server).pipe(
+        yield* BeaconNodeServer.listen(node.server).pipe(
           Effect.tapError((error) => Effect.logWarning(error.message)),
           Effect.retry(Schedule.spaced(downtime))
         )
@@ -328,5 +308,5 @@ const routes = (node: Node, timing: Timing): void => {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options?: DevnetOptions): Layer.Layer<Devnet, DevnetError> =>
+export const layer = (options?: DevnetOptions): Layer.Layer<Devnet, BeaconNodeServer.ListenError> =>
   Layer.scoped(Devnet, make(options))

@@ -236,6 +236,11 @@ describe.concurrent("beacon-head-monitor as a process", () => {
           ["--beacon-nodes", "http://127.0.0.1:1", "--seconds-per-slot", "12", "--genesis-time", "0", "--metrics-port", String(port), "--http-port", "0", ...tokenFile],
           {},
           new RegExp(`^beacon-head-monitor: --metrics-port \\(or METRICS_PORT\\): cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)$`)
+        ],
+        [
+          ["simulate", "--base-port", String(port)],
+          {},
+          new RegExp(`^beacon-head-monitor: simulated beacon node cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE$`)
         ]
       ]
       await Promise.all(cases.map(async ([args, env, line]) => {

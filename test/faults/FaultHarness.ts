@@ -102,7 +102,7 @@ export const sentOf = (server: BeaconNodeServer.BeaconNodeServer): number => ser
  */
 export const devnet: Effect.Effect<Devnet, never, Scope.Scope> = Effect.gen(function*() {
   const scope = yield* Effect.scope
-  const servers = yield* Effect.all(Array.from({ length: settings.nodes }, () => BeaconNodeServer.make()))
+  const servers = yield* Effect.orDie(Effect.all(Array.from({ length: settings.nodes }, () => BeaconNodeServer.make())))
   const emitters: Array<Emitter> = servers.map(() => emitHead)
   const context = yield* Effect.orDie(Layer.build(HeadMonitor.layerNode(servers.map((s) => s.url), monitorOptions)))
   const monitor = Context.get(context, HeadMonitor.HeadMonitor)
@@ -137,6 +137,6 @@ export const devnet: Effect.Effect<Devnet, never, Scope.Scope> = Effect.gen(func
     firstHeadAfter: (url, from) => arrivals.get(url)?.find((at) => at >= from),
     slot: () => slot,
     stopTicker: Fiber.interrupt(ticker),
-    newServer: Scope.extend(BeaconNodeServer.make(), scope)
+    newServer: Effect.orDie(Scope.extend(BeaconNodeServer.make(), scope))
   }
 })

@@ -40,4 +40,20 @@ describe("BeaconNodeServer", () => {
       expect(answer).toMatch(/^HTTP\/1\.1 200 /)
       expect(answer).toContain(`{"data":{"version":"sim"}}`)
     }))
+
+  it.scoped("a taken port fails with a ListenError naming it, as does a restart on it", () =>
+    Effect.gen(function*() {
+      const first = yield* BeaconNodeServer.make()
+      const error = yield* Effect.flip(BeaconNodeServer.make({ port: first.port }))
+      expect(error).toBeInstanceOf(BeaconNodeServer.ListenError)
+      expect(error.message).toBe(`simulated beacon node cannot listen on 127.0.0.1:${first.port}: EADDRINUSE`)
+
+      // Stopped, its port taken by another, then restarted: the same error; freed, the restart works.
+      yield* Effect.promise(() => first.stop())
+      const other = yield* BeaconNodeServer.make({ port: first.port })
+      expect(yield* Effect.flip(BeaconNodeServer.listen(first))).toMatchObject({ port: first.port, detail: "EADDRINUSE" })
+      yield* Effect.promise(() => other.stop())
+      yield* BeaconNodeServer.listen(first)
+      expect(yield* raw(first.port, "/eth/v1/events-not")).toMatch(/^HTTP\/1\.1 404 /)
+    }))
 })
