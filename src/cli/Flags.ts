@@ -82,6 +82,13 @@ const logLevels: Record<string, LogLevel.LogLevel> = {
   off: LogLevel.None
 }
 
+// On the command line, @effect/cli's built-in --log-level (same levels) takes the flag; this reads LOG_LEVEL.
+const logLevel = Options.optional(
+  choice("log-level", "Least level logged (default info)", Object.keys(logLevels), "LEVEL").pipe(
+    Options.map((name) => logLevels[name]!)
+  )
+)
+
 /**
  * Where the monitor listens, how it logs, and the tuning of its streams.
  * Tuning values left unset are derived from the slot duration (see `MonitorRun`).
@@ -137,12 +144,7 @@ export const monitorFlags: Options.Options<MonitorFlags> = Options.all({
     ["pretty", "logfmt", "json"] as const,
     "FORMAT"
   )),
-  // On the command line, @effect/cli's built-in --log-level (same levels) takes the flag; this reads LOG_LEVEL.
-  logLevel: Options.optional(
-    choice("log-level", "Least level logged (default info)", Object.keys(logLevels), "LEVEL").pipe(
-      Options.map((name) => logLevels[name]!)
-    )
-  ),
+  logLevel,
   secondsPerSlot: Options.optional(number(
     "seconds-per-slot",
     "Slot duration in seconds; overrides the beacon nodes' /eth/v1/config/spec",
@@ -189,6 +191,8 @@ export interface SimulateFlags {
   /** Without faults: no restarts, no silence, no skipped slots, no reorgs. */
   readonly noFaults: boolean
   readonly logFormat: Option.Option<LogFormat>
+  /** From `LOG_LEVEL`, as the monitor's. */
+  readonly logLevel: Option.Option<LogLevel.LogLevel>
 }
 
 /**
@@ -210,5 +214,6 @@ export const simulateFlags: Options.Options<SimulateFlags> = Options.all({
   noFaults: Options.boolean("no-faults").pipe(
     Options.withDescription("A calm devnet: no restarts, no silent node, no skipped slots, no reorgs")
   ),
-  logFormat: Options.optional(choice("log-format", "Log format", ["pretty", "logfmt", "json"] as const, "FORMAT"))
+  logFormat: Options.optional(choice("log-format", "Log format", ["pretty", "logfmt", "json"] as const, "FORMAT")),
+  logLevel
 })

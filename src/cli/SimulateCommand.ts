@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import * as Devnet from "../simulator/Devnet.js"
 import type { SimulateFlags } from "./Flags.js"
 import * as Logging from "./Logging.js"
@@ -37,5 +37,5 @@ export const run = (flags: SimulateFlags): Effect.Effect<void, StartupError> =>
   }).pipe(
     Effect.scoped,
     Effect.onInterrupt(() => Effect.logInfo("stopped: the simulated devnet is closed")),
-    Effect.provide(Logging.layerProcess({ format: flags.logFormat, level: Option.none(), screen: undefined }))
+    Effect.provide(Logging.layerProcess({ format: flags.logFormat, level: flags.logLevel, screen: undefined }))
   )

@@ -195,11 +195,29 @@ describe("flags", () => {
     Effect.gen(function*() {
       const ok = yield* parse(simulateFlags, ["--nodes", "5", "--base-port", "9000", "--no-faults"])
       expect(Either.map(ok, (r) => r.value)).toEqual(
-        Either.right({ nodes: 5, basePort: 9000, secondsPerSlot: 2, noFaults: true, logFormat: Option.none() })
+        Either.right({
+          nodes: 5,
+          basePort: 9000,
+          secondsPerSlot: 2,
+          noFaults: true,
+          logFormat: Option.none(),
+          logLevel: Option.none()
+        })
+      )
+      const fromEnv = yield* parse(simulateFlags, [], { LOG_LEVEL: "warn", LOG_FORMAT: "json" })
+      expect(Either.map(fromEnv, (r) => r.value)).toMatchObject(
+        Either.right({ logFormat: Option.some("json"), logLevel: Option.some(LogLevel.Warning) })
       )
       const defaults = yield* parse(simulateFlags, [])
       expect(Either.map(defaults, (r) => r.value)).toEqual(
-        Either.right({ nodes: 3, basePort: 0, secondsPerSlot: 2, noFaults: false, logFormat: Option.none() })
+        Either.right({
+          nodes: 3,
+          basePort: 0,
+          secondsPerSlot: 2,
+          noFaults: false,
+          logFormat: Option.none(),
+          logLevel: Option.none()
+        })
       )
       expect(yield* Effect.flip(Effect.flatten(parse(simulateFlags, ["--nodes", "0"])))).toBe(
         "--nodes (or NODES): 0 is outside 1..64"

@@ -217,6 +217,26 @@ describe.concurrent("beacon-head-monitor as a process", () => {
     }
   }, 60_000)
 
+  it("simulate honours LOG_LEVEL as the monitor does: at warning, none of its info lines", async () => {
+    // A port free a moment ago, to know when the node listens without reading its (silenced) log.
+    const probe: Server = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise((resolve) => probe.close(resolve))
+    const simulate = new Cli(["simulate", "--nodes", "1", "--base-port", String(port), "--no-faults"], {
+      LOG_LEVEL: "warning"
+    })
+    try {
+      await until("the simulated node to answer", async () =>
+        (await fetch(`http://127.0.0.1:${port}/eth/v1/node/health`)).ok || undefined)
+      const exit = await simulate.stop("SIGINT")
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null })
+      expect(simulate.stdout + simulate.stderr).toBe("")
+    } finally {
+      simulate.kill()
+    }
+  }, 60_000)
+
   it("a bad flag, value, URL or port fails at start-up in one line, exit code 1, no stack trace", async () => {
     const taken: Server = createServer()
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
