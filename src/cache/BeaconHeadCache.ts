@@ -58,6 +58,8 @@ export interface BeaconHeadCacheService {
   readonly get: (id: BeaconNodeId) => Effect.Effect<Option.Option<CachedHead>>
   /** Keeps the node's newest head: an older slot or a repeat does not overwrite it. */
   readonly insert: (head: CachedHead) => Effect.Effect<InsertResult>
+  /** `insert` of each head in turn, in one update: a chunk of events costs one `Ref` update. */
+  readonly insertAll: (heads: ReadonlyArray<CachedHead>) => Effect.Effect<ReadonlyArray<InsertResult>>
   /** Puts the head in unconditionally (e.g. after a reorg moved the node to a lower slot). */
   readonly set: (head: CachedHead) => Effect.Effect<void>
   /** As in Lighthouse: the slot is at least every cached slot. */
@@ -90,6 +92,18 @@ const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOut
 /** Seeds do not count as seeing a slot: they must not take "first" from the node whose live event comes next. */
 const raise = (highest: number, head: CachedHead): number => head.source === "seed" ? highest : Math.max(highest, head.slot)
 
+/** What inserting `head` does: the outcome, and the state after (the same state when the head is not kept). */
+const insertInto = (state: State, head: CachedHead): [InsertResult, State] => {
+  const previous = Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
+  const outcome = classify(previous, head)
+  const first = head.source !== "seed" && head.slot > state.highestSlot
+  if (outcome === "duplicate" || outcome === "replayed") return [{ outcome, first }, state]
+  return [{ outcome, first }, {
+    heads: HashMap.set(state.heads, head.node.id, head),
+    highestSlot: raise(state.highestSlot, head)
+  }]
+}
+
 const byNewest = (a: CachedHead, b: CachedHead): number =>
   b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
@@ -101,16 +115,17 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
   Ref.make<State>({ heads: HashMap.empty(), highestSlot: -1 }),
   (ref): BeaconHeadCacheService => ({
     get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
-    insert: (head) =>
-      Ref.modify(ref, (state): [InsertResult, State] => {
-        const previous = Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
-        const outcome = classify(previous, head)
-        const first = head.source !== "seed" && head.slot > state.highestSlot
-        if (outcome === "duplicate" || outcome === "replayed") return [{ outcome, first }, state]
-        return [{ outcome, first }, {
-          heads: HashMap.set(state.heads, head.node.id, head),
-          highestSlot: raise(state.highestSlot, head)
-        }]
+    insert: (head) => Ref.modify(ref, (state) => insertInto(state, head)),
+    insertAll: (heads) =>
+      Ref.modify(ref, (state): [ReadonlyArray<InsertResult>, State] => {
+        const results: Array<InsertResult> = []
+        let next = state
+        for (const head of heads) {
+          const [result, after] = insertInto(next, head)
+          results.push(result)
+          next = after
+        }
+        return [results, next]
       }),
     set: (head) =>
       Ref.update(ref, (state) => ({

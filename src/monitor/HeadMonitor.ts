@@ -130,7 +130,7 @@ export const make: Effect.Effect<
     cache,
     now,
     positionOf,
-    publishHead: (event) => PubSub.publish(heads, event),
+    publishHeads: (events) => PubSub.publishAll(heads, events),
     publishReorg: (event) => PubSub.publish(reorgs, event),
     publishStatus,
     onAdvance

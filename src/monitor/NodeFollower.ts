@@ -12,7 +12,7 @@
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
-import type { BeaconHeadCacheService } from "../cache/BeaconHeadCache.js"
+import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
@@ -33,7 +33,7 @@ export interface FollowerContext {
   readonly cache: BeaconHeadCacheService
   readonly now: () => number
   readonly positionOf: (id: BeaconNodeId) => Effect.Effect<number | undefined>
-  readonly publishHead: (event: HeadEvent) => Effect.Effect<void>
+  readonly publishHeads: (events: ReadonlyArray<HeadEvent>) => Effect.Effect<void>
   readonly publishReorg: (event: ReorgEvent) => Effect.Effect<void>
   readonly publishStatus: (tracker: NodeTracker) => Effect.Effect<void>
   /** Called when this node is the first to reach a slot: the monitor checks the others for staleness. */
@@ -84,39 +84,47 @@ export const follow = (
   const seedClient = (client: HttpClient.HttpClient) =>
     client.pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.filterStatusOk)
 
-  // Per event: plain flatMaps, no generator; the counters are the tracker's own fields.
-  const onHead = (data: HeadEventData): Effect.Effect<void> => {
-    if (data.execution_optimistic) {
-      tracker.count.optimisticHeadsSkipped++
-      return Effect.void
-    }
+  /**
+   * The heads of one chunk, in order: one cache update, one publish. Per chunk: plain flatMaps, no generator;
+   * the counters are the tracker's own fields.
+   */
+  const onHeads = (heads: ReadonlyArray<HeadEventData>): Effect.Effect<void> => {
     const receivedAt = now()
-    return Effect.flatMap(
-      cache.insert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" }),
-      ({ first, outcome }) => {
+    const live: Array<HeadEventData> = []
+    for (const data of heads) {
+      if (data.execution_optimistic) tracker.count.optimisticHeadsSkipped++
+      else live.push(data)
+    }
+    if (live.length === 0) return Effect.void
+    const cached = live.map((data): CachedHead => ({ node, slot: data.slot, block: data.block, receivedAt, source: "event" }))
+    return Effect.flatMap(cache.insertAll(cached), (results) => {
+      let advancedTo: number | undefined
+      results.forEach(({ first, outcome }, i) => {
+        const data = live[i]!
         if (outcome === "replayed") tracker.count.replayedHeads++
         else tracker.count.heads++
         if (outcome === "replaced") tracker.countReorg(data.block)
-        return Effect.flatMap(context.positionOf(node.id), (index) => {
-          // A node removed from the list is being interrupted: its last events are not published.
-          if (index === undefined) return Effect.void
-          const published = context.publishHead({
-            node,
-            index,
-            slot: data.slot,
-            block: data.block,
-            state: data.state,
-            epochTransition: data.epoch_transition,
-            previousDutyDependentRoot: data.previous_duty_dependent_root,
-            currentDutyDependentRoot: data.current_duty_dependent_root,
-            receivedAt,
-            outcome,
-            first
-          })
-          return first ? Effect.zipRight(published, context.onAdvance(data.slot)) : published
-        })
-      }
-    )
+        if (first) advancedTo = data.slot
+      })
+      return Effect.flatMap(context.positionOf(node.id), (index) => {
+        // A node removed from the list is being interrupted: its last events are not published.
+        if (index === undefined) return Effect.void
+        const published = context.publishHeads(live.map((data, i): HeadEvent => ({
+          node,
+          index,
+          slot: data.slot,
+          block: data.block,
+          state: data.state,
+          epochTransition: data.epoch_transition,
+          previousDutyDependentRoot: data.previous_duty_dependent_root,
+          currentDutyDependentRoot: data.current_duty_dependent_root,
+          receivedAt,
+          outcome: results[i]!.outcome,
+          first: results[i]!.first
+        })))
+        return advancedTo === undefined ? published : Effect.zipRight(published, context.onAdvance(advancedTo))
+      })
+    })
   }
 
   const onReorg = (data: ChainReorgData) =>
@@ -162,7 +170,7 @@ export const follow = (
     tracker.delivered()
     switch (event._tag) {
       case "Head":
-        return onHead(event.data)
+        return onHeads([event.data])
       case "ChainReorg":
         return onReorg(event.data)
       case "Other":
@@ -207,7 +215,16 @@ export const follow = (
     )
   )
 
-  const onEvents = (events: ReadonlyArray<BeaconEvent>) => Effect.forEach(events, onEvent, { discard: true })
+  /** A chunk of heads only (the rule) is handled as one; any other chunk event by event, in order. */
+  const onEvents = (events: ReadonlyArray<BeaconEvent>): Effect.Effect<void> => {
+    const heads: Array<HeadEventData> = []
+    for (const event of events) {
+      if (event._tag !== "Head") return Effect.forEach(events, onEvent, { discard: true })
+      heads.push(event.data)
+    }
+    tracker.delivered()
+    return onHeads(heads)
+  }
 
   /** One connection, from request to failure. */
   const connection = Effect.gen(function*() {

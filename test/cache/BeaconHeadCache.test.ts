@@ -112,6 +112,25 @@ describe("BeaconHeadCache", () => {
         expect(yield* cache.insert(head(a, 10, 2000))).toEqual({ outcome: "duplicate", first: false })
         expect(yield* cache.size).toBe(1)
       }))
+    it.effect("insertAll gives each head the outcome and first that inserting them one by one gives", () =>
+      Effect.gen(function*() {
+        const heads = [
+          head(a, 10, 1000, { source: "seed" }),
+          head(a, 10, 1100),
+          head(b, 11, 1200),
+          head(a, 11, 1300, { fork: "side" }),
+          head(a, 11, 1350, { fork: "side" }),
+          head(b, 11, 1400, { fork: "side" }),
+          head(b, 9, 1500),
+          head(c, 11, 1600, { fork: "side" })
+        ]
+        const one = yield* BeaconHeadCache.make
+        const expected = yield* Effect.forEach(heads, one.insert)
+        const all = yield* BeaconHeadCache.make
+        expect(yield* all.insertAll(heads)).toEqual(expected)
+        expect(yield* order(all)).toEqual(yield* order(one))
+        expect(yield* all.insert(head(c, 12, 1700))).toEqual(yield* one.insert(head(c, 12, 1700)))
+      }))
   })
 
   describe("first", () => {
