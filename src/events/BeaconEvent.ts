@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type * as Sse from "@effect/experimental/Sse"
-import { Data, Either, ParseResult, Schema } from "effect"
+import { Data, ParseResult, Schema } from "effect"
 
 const uint64Pattern = /^(0|[1-9][0-9]{0,14})$/
 const rootPattern = /^0x[0-9a-fA-F]{64}$/
@@ -131,6 +131,8 @@ export type BeaconEvent = Data.TaggedEnum<{
  */
 export const BeaconEvent = Data.taggedEnum<BeaconEvent>()
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 const isRoot = (u: unknown): u is Root => typeof u === "string" && rootPattern.test(u)
 const isOptional = (u: unknown, is: (u: unknown) => boolean) => u === undefined || is(u)
 const isBoolean = (u: unknown) => typeof u === "boolean"
@@ -150,40 +152,49 @@ export const decodeHeadFast = (json: unknown): HeadEventData | undefined => {
   if (typeof slot !== "string" || !uint64Pattern.test(slot) || !isRoot(block) || !isRoot(state)) return undefined
   if (!isOptional(epoch_transition, isBoolean) || !isOptional(execution_optimistic, isBoolean)) return undefined
   if (!isOptional(previous_duty_dependent_root, isRoot) || !isOptional(current_duty_dependent_root, isRoot)) return undefined
-  return {
+  // Built field by field (no spreads): an absent optional root stays absent, as the schema leaves it.
+  const data: Mutable<HeadEventData> = {
     slot: Number(slot),
     block,
     state,
     epoch_transition: (epoch_transition as boolean | undefined) ?? false,
-    ...(previous_duty_dependent_root === undefined ? {} : { previous_duty_dependent_root: previous_duty_dependent_root as Root }),
-    ...(current_duty_dependent_root === undefined ? {} : { current_duty_dependent_root: current_duty_dependent_root as Root }),
     execution_optimistic: (execution_optimistic as boolean | undefined) ?? false
   }
+  if (previous_duty_dependent_root !== undefined) data.previous_duty_dependent_root = previous_duty_dependent_root as Root
+  if (current_duty_dependent_root !== undefined) data.current_duty_dependent_root = current_duty_dependent_root as Root
+  return data
 }
 
 const decodeHeadSchema = Schema.decodeUnknownEither(HeadEventData, { errors: "first" })
-const decodeHead = (json: unknown): Either.Either<HeadEventData, ParseResult.ParseError> => {
-  const fast = decodeHeadFast(json)
-  return fast === undefined ? decodeHeadSchema(json) : Either.right(fast)
-}
 const decodeReorg = Schema.decodeUnknownEither(ChainReorgData, { errors: "first" })
 
-const decodeJson = <A>(
-  data: string,
-  topic: string,
-  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
-  make: (a: A) => BeaconEvent
-): BeaconEvent => {
-  let json: unknown
+const invalid = (topic: string, error: ParseResult.ParseError): BeaconEvent =>
+  BeaconEvent.Invalid({ topic, reason: ParseResult.TreeFormatter.formatErrorSync(error) })
+
+/** The JSON of `data`, or the `Invalid` event that says why it is none. */
+const parseJson = (data: string, topic: string): { readonly json: unknown } | BeaconEvent => {
   try {
-    json = JSON.parse(data)
+    return { json: JSON.parse(data) }
   } catch (error) {
     return BeaconEvent.Invalid({ topic, reason: `bad JSON: ${(error as Error).message}` })
   }
-  return Either.match(decode(json), {
-    onLeft: (error) => BeaconEvent.Invalid({ topic, reason: ParseResult.TreeFormatter.formatErrorSync(error) }),
-    onRight: make
-  })
+}
+
+// Per event, so no closures or Either matching: the fast path first, then the schema.
+const decodeHead = (data: string): BeaconEvent => {
+  const parsed = parseJson(data, "head")
+  if (!("json" in parsed)) return parsed
+  const fast = decodeHeadFast(parsed.json)
+  if (fast !== undefined) return BeaconEvent.Head({ data: fast })
+  const decoded = decodeHeadSchema(parsed.json)
+  return decoded._tag === "Right" ? BeaconEvent.Head({ data: decoded.right }) : invalid("head", decoded.left)
+}
+
+const decodeChainReorg = (data: string): BeaconEvent => {
+  const parsed = parseJson(data, "chain_reorg")
+  if (!("json" in parsed)) return parsed
+  const decoded = decodeReorg(parsed.json)
+  return decoded._tag === "Right" ? BeaconEvent.ChainReorg({ data: decoded.right }) : invalid("chain_reorg", decoded.left)
 }
 
 /**
@@ -196,9 +207,9 @@ const decodeJson = <A>(
 export const decode = (event: Sse.Event): BeaconEvent => {
   switch (event.event) {
     case "head":
-      return decodeJson(event.data, "head", decodeHead, (data) => BeaconEvent.Head({ data }))
+      return decodeHead(event.data)
     case "chain_reorg":
-      return decodeJson(event.data, "chain_reorg", decodeReorg, (data) => BeaconEvent.ChainReorg({ data }))
+      return decodeChainReorg(event.data)
     default:
       return otherTopics.has(event.event)
         ? BeaconEvent.Other({ topic: event.event })
