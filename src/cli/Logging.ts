@@ -26,12 +26,8 @@ const pair = (key: string, value: unknown): string => {
   return `${key}=${/[\s"=]/.test(raw) || raw === "" ? JSON.stringify(raw) : raw}`
 }
 
-/**
- * One line (plus the cause's lines, if any) for a person: time, level, message, annotations.
- *
- * @since 0.1.0
- */
-export const pretty = (colors: boolean): Logger.Logger<unknown, string> =>
+/** One line (plus the cause's lines, if any) for a person: time, level, message, annotations. */
+const pretty = (colors: boolean): Logger.Logger<unknown, string> =>
   Logger.make(({ annotations, cause, date, logLevel, message }) => {
     const paint = (code: string, value: string) => (colors ? `${code}${value}\x1b[0m` : value)
     const time = date.toISOString().slice(11, 23)
@@ -42,24 +38,14 @@ export const pretty = (colors: boolean): Logger.Logger<unknown, string> =>
     return Cause.isEmpty(cause) ? line : `${line}\n${Cause.pretty(cause)}`
   })
 
-/**
- * The logger for a format, writing each line with `write`.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const logger = (format: LogFormat, write: (line: string) => void, colors: boolean): Logger.Logger<unknown, void> => {
+/** The logger for a format, writing each line with `write`. */
+const logger = (format: LogFormat, write: (line: string) => void, colors: boolean): Logger.Logger<unknown, void> => {
   const base = format === "json" ? Logger.jsonLogger : format === "logfmt" ? Logger.logfmtLogger : pretty(colors)
   return Logger.map(base, write)
 }
 
-/**
- * Replaces the default logger and, if given, sets the least level logged.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = (options: {
+/** Replaces the default logger and, if given, sets the least level logged. */
+const layer = (options: {
   readonly format: LogFormat
   /** None leaves the level as it is (info, or what @effect/cli's `--log-level` set). */
   readonly level: Option.Option<LogLevel.LogLevel>

@@ -14,6 +14,7 @@ import * as SlotClock from "../health/SlotClock.js"
 import * as Metrics from "../metrics/Metrics.js"
 import * as HeadMonitor from "../monitor/HeadMonitor.js"
 import * as Devnet from "../simulator/Devnet.js"
+import { errorCode } from "../stream/BeaconStreamError.js"
 import { flagProblem, type MonitorFlags } from "./Flags.js"
 import * as Logging from "./Logging.js"
 import { Screen } from "./Screen.js"
@@ -103,9 +104,9 @@ const monitorOptions = (
   })
 }
 
-const listenError = (flag: string, address: string, port: number) => (error: { readonly cause: unknown }) => {
-  const code = (error.cause as { code?: unknown } | undefined)?.code
-  return flagError(flag, `cannot listen on ${address}:${port}${typeof code === "string" ? ` (${code})` : ""}`)
+const listenError = (flag: string, address: string, port: number) => (error: unknown) => {
+  const code = errorCode(error)
+  return flagError(flag, `cannot listen on ${address}:${port}${code === undefined ? "" : ` (${code})`}`)
 }
 
 const simulationBanner = "SIMULATED DEVNET"

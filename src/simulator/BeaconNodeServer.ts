@@ -12,6 +12,7 @@
  */
 import { Data, Effect, type Scope } from "effect"
 import * as Http from "node:http"
+import { errorCode } from "../stream/BeaconStreamError.js"
 import { LoopbackServer } from "./LoopbackServer.js"
 
 /**
@@ -196,10 +197,7 @@ export class ListenError extends Data.TaggedError("ListenError")<{
   }
 }
 
-const detailOf = (error: unknown): string =>
-  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
-    ? error.code
-    : "listen failed"
+const detailOf = (error: unknown): string => errorCode(error) ?? "listen failed"
 
 /**
  * Starts the server listening, or again on its port after `stop` (a restart).

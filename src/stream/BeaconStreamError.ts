@@ -86,8 +86,13 @@ const transportReasons: Record<string, DisconnectReason> = {
   EADDRNOTAVAIL: "unreachable"
 }
 
-/** Finds a Node/undici error code anywhere in a cause chain. */
-const errorCode = (error: unknown): string | undefined => {
+/**
+ * Finds a Node/undici error code (`ECONNREFUSED`, `EADDRINUSE` …) anywhere in a cause chain.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const errorCode = (error: unknown): string | undefined => {
   for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code
     if (typeof code === "string") return code
