@@ -10,12 +10,13 @@
  * @since 0.1.0
  * @internal
  */
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
 import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
+import { getJson } from "../routing/NodeRequest.js"
 import * as BeaconEventStream from "../stream/BeaconEventStream.js"
 import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
 import * as RetryPolicy from "../stream/RetryPolicy.js"
@@ -50,24 +51,22 @@ const HeaderResponse = Schema.Struct({
 })
 
 /** Puts the node's current head in the cache as soon as its stream opens; a failure changes nothing else. */
-const seed = (context: FollowerContext, tracker: NodeTracker, client: HttpClient.HttpClient) =>
-  Effect.gen(function*() {
-    const response = yield* client.execute(HttpClientRequest.get(tracker.node.endpoint("/eth/v1/beacon/headers/head")))
-    const header = yield* HttpClientResponse.schemaBodyJson(HeaderResponse)(response)
-    if (header.execution_optimistic) return
-    yield* context.cache.insert({
-      node: tracker.node,
-      slot: header.data.header.message.slot,
-      block: header.data.root,
-      receivedAt: context.now(),
-      source: "seed"
-    })
-  }).pipe(
-    Effect.scoped,
-    Effect.timeout(context.config.idleTimeout),
-    Effect.catchAllCause(() =>
-      // Causes may carry the full URL: log the node's display form only.
-      Effect.logDebug("could not seed the head on connect").pipe(Effect.annotateLogs({ node: tracker.node.display }))
+const seed = (context: FollowerContext, tracker: NodeTracker) =>
+  getJson(tracker.node, "/eth/v1/beacon/headers/head", HeaderResponse, { timeout: context.config.idleTimeout }).pipe(
+    Effect.flatMap((header) =>
+      header.execution_optimistic ? Effect.void : context.cache.insert({
+        node: tracker.node,
+        slot: header.data.header.message.slot,
+        block: header.data.root,
+        receivedAt: context.now(),
+        source: "seed"
+      })
+    ),
+    Effect.catchAll((error) =>
+      // The error names the node by its display form only.
+      Effect.logDebug("could not seed the head on connect").pipe(
+        Effect.annotateLogs({ node: tracker.node.display, reason: error.message })
+      )
     )
   )
 
@@ -80,10 +79,6 @@ export const follow = (
 ): Effect.Effect<never, never, HttpClient.HttpClient> => {
   const { cache, config, now } = context
   const { node } = tracker
-  // Spans would record the full URL, secrets included.
-  const seedClient = (client: HttpClient.HttpClient) =>
-    client.pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.filterStatusOk)
-
   /**
    * The heads of one chunk, in order: one cache update, one publish. Per chunk: plain flatMaps, no generator;
    * the counters are the tracker's own fields.
@@ -96,7 +91,13 @@ export const follow = (
       else live.push(data)
     }
     if (live.length === 0) return Effect.void
-    const cached = live.map((data): CachedHead => ({ node, slot: data.slot, block: data.block, receivedAt, source: "event" }))
+    const cached = live.map((data): CachedHead => ({
+      node,
+      slot: data.slot,
+      block: data.block,
+      receivedAt,
+      source: "event"
+    }))
     return Effect.flatMap(cache.insertAll(cached), (results) => {
       let advancedTo: number | undefined
       results.forEach(({ first, outcome }, i) => {
@@ -240,7 +241,8 @@ export const follow = (
       onOpen: Effect.suspend(() => {
         tracker.opened(now())
         // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
-        return Effect.zipRight(context.publishStatus(tracker), Effect.forkScoped(seed(context, tracker, seedClient(client))))
+        const seeding = Effect.provideService(seed(context, tracker), HttpClient.HttpClient, client)
+        return Effect.zipRight(context.publishStatus(tracker), Effect.forkScoped(seeding))
       }),
       onBytes: (at) => {
         tracker.lastActivityAt = at

@@ -197,8 +197,6 @@ export class ListenError extends Data.TaggedError("ListenError")<{
   }
 }
 
-const detailOf = (error: unknown): string => errorCode(error) ?? "listen failed"
-
 /**
  * Starts the server listening, or again on its port after `stop` (a restart).
  *
@@ -208,7 +206,7 @@ const detailOf = (error: unknown): string => errorCode(error) ?? "listen failed"
 export const listen = (server: BeaconNodeServer): Effect.Effect<void, ListenError> =>
   Effect.tryPromise({
     try: () => server.listen(),
-    catch: (error) => new ListenError({ port: server.port, detail: detailOf(error) })
+    catch: (error) => new ListenError({ port: server.port, detail: errorCode(error) ?? "listen failed" })
   })
 
 /**
