@@ -3,7 +3,8 @@
  * several beacon nodes at once.
  *
  * Each module is exported as a namespace, Effect style: `HeadMonitor.HeadMonitor`
- * is the service tag, `HeadMonitor.layer` its layer.
+ * is the service tag, `HeadMonitor.layer` its layer. The simulated beacon nodes
+ * for tests are in the `beacon-head-monitor/testing` entry.
  *
  * @since 0.1.0
  */
@@ -24,9 +25,12 @@ export * as CandidateList from "./candidates/CandidateList.js"
 export * as BeaconEventStream from "./stream/BeaconEventStream.js"
 export * as BeaconStreamError from "./stream/BeaconStreamError.js"
 export * as RetryPolicy from "./stream/RetryPolicy.js"
-export * as SseDecoder from "./stream/SseDecoder.js"
 
-/** The latest head of every node, keyed by node identity. */
+/**
+ * The latest head of every node, keyed by node identity: the read-only view the monitor provides, and the full
+ * cache service for programs that build their own (`HeadMonitor.layerWithCache`).
+ */
+export * as HeadCacheView from "./cache/HeadCacheView.js"
 export * as BeaconHeadCache from "./cache/BeaconHeadCache.js"
 export * as ConsensusView from "./cache/ConsensusView.js"
 
@@ -36,35 +40,29 @@ export * as HeadEvent from "./monitor/HeadEvent.js"
 export * as ReorgEvent from "./monitor/ReorgEvent.js"
 export * as NodeStatus from "./monitor/NodeStatus.js"
 
-/** The admin HTTP API (Lighthouse-compatible routes), its bearer token, wire schemas and errors. */
+/** The admin HTTP API (Lighthouse-compatible routes), its bearer token, wire schemas (`HealthReport` is the health answer) and errors. */
 export * as AdminApi from "./admin/AdminApi.js"
 export * as AdminApiError from "./admin/AdminApiError.js"
 export * as ApiToken from "./admin/ApiToken.js"
-export * as BeaconHealth from "./admin/BeaconHealth.js"
+export * as HealthReport from "./admin/HealthReport.js"
 export * as HeadsView from "./admin/HeadsView.js"
 export * as BeaconUpdate from "./admin/BeaconUpdate.js"
 
-/** A scriptable beacon node on loopback, for simulations and tests. */
-export * as BeaconNodeServer from "./simulator/BeaconNodeServer.js"
-
-/** A simulated devnet: several beacon nodes on loopback sharing one chain, with faults. */
-export * as Devnet from "./simulator/Devnet.js"
-export * as SimulatedChain from "./simulator/SimulatedChain.js"
-
-/** Prometheus metrics of the monitor and the /metrics endpoint; slot arrival delays. */
+/** Prometheus metrics of the monitor and the /metrics endpoint. */
 export * as Metrics from "./metrics/Metrics.js"
-export * as FirstSeen from "./metrics/FirstSeen.js"
 
-/** Health of every node (Lighthouse's tiers), the slot clock, the network check. */
-export * as BeaconNodeHealth from "./health/BeaconNodeHealth.js"
+/** Health of every node (the `HealthPoller` service; Lighthouse's tiers), the slot clock, the network check. */
+export * as HealthPoller from "./health/HealthPoller.js"
 export * as HealthTier from "./health/HealthTier.js"
 export * as NodeHealth from "./health/NodeHealth.js"
 export * as Network from "./health/Network.js"
 export * as SlotClock from "./health/SlotClock.js"
 
+/** One REST request to a node, and asking nodes one at a time in a given order. */
+export * as NodeRequest from "./requests/NodeRequest.js"
+export * as InOrder from "./requests/InOrder.js"
+
 /** Routing requests: best node first with fallback, waiting for a slot's head, head-cache queries. */
 export * as FirstSuccess from "./routing/FirstSuccess.js"
-export * as InOrder from "./routing/InOrder.js"
-export * as NodeRequest from "./routing/NodeRequest.js"
 export * as WaitForHead from "./routing/WaitForHead.js"
 export * as HeadQueries from "./routing/HeadQueries.js"

@@ -28,7 +28,7 @@ import { CandidateList } from "../candidates/CandidateList.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import * as AdminApiError from "./AdminApiError.js"
 import * as ApiToken from "./ApiToken.js"
-import * as BeaconHealth from "./BeaconHealth.js"
+import * as HealthReport from "./HealthReport.js"
 import * as BeaconUpdate from "./BeaconUpdate.js"
 import * as HeadsView from "./HeadsView.js"
 import * as JsonBody from "./JsonBody.js"
@@ -80,7 +80,7 @@ const update = Effect.gen(function*() {
   return yield* respond(BeaconUpdate.UpdateResponse, answer)
 })
 
-const health = Effect.flatMap(BeaconHealth.current, (body) => respond(BeaconHealth.HealthResponse, body))
+const health = Effect.flatMap(HealthReport.current, (body) => respond(HealthReport.HealthReport, body))
 
 const heads = Effect.flatMap(HeadsView.current, (body) => respond(HeadsView.HeadsResponse, body))
 

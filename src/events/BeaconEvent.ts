@@ -10,9 +10,7 @@
  */
 import type * as Sse from "@effect/experimental/Sse"
 import { Data, ParseResult, Schema } from "effect"
-
-const uint64Pattern = /^(0|[1-9][0-9]{0,14})$/
-const rootPattern = /^0x[0-9a-fA-F]{64}$/
+import { decodeHeadFast, rootPattern, uint64Pattern } from "../internal/decodeHeadFast.js"
 
 /**
  * A uint64 as the Beacon API writes it: a decimal string. Decoded to a `number`,
@@ -130,40 +128,6 @@ export type BeaconEvent = Data.TaggedEnum<{
  * @category constructors
  */
 export const BeaconEvent = Data.taggedEnum<BeaconEvent>()
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
-const isRoot = (u: unknown): u is Root => typeof u === "string" && rootPattern.test(u)
-const isOptional = (u: unknown, is: (u: unknown) => boolean) => u === undefined || is(u)
-const isBoolean = (u: unknown) => typeof u === "boolean"
-
-/**
- * The schema's fast path for the shape every server sends: plain checks with
- * the schema's own patterns, no parse tree. It returns `undefined` for anything
- * else, and the schema decides (with its error message). Tested to agree with
- * `HeadEventData` wherever it answers.
- *
- * @internal
- */
-export const decodeHeadFast = (json: unknown): HeadEventData | undefined => {
-  if (typeof json !== "object" || json === null) return undefined
-  const { block, current_duty_dependent_root, epoch_transition, execution_optimistic, previous_duty_dependent_root, slot, state } =
-    json as Record<string, unknown>
-  if (typeof slot !== "string" || !uint64Pattern.test(slot) || !isRoot(block) || !isRoot(state)) return undefined
-  if (!isOptional(epoch_transition, isBoolean) || !isOptional(execution_optimistic, isBoolean)) return undefined
-  if (!isOptional(previous_duty_dependent_root, isRoot) || !isOptional(current_duty_dependent_root, isRoot)) return undefined
-  // Built field by field (no spreads): an absent optional root stays absent, as the schema leaves it.
-  const data: Mutable<HeadEventData> = {
-    slot: Number(slot),
-    block,
-    state,
-    epoch_transition: (epoch_transition as boolean | undefined) ?? false,
-    execution_optimistic: (execution_optimistic as boolean | undefined) ?? false
-  }
-  if (previous_duty_dependent_root !== undefined) data.previous_duty_dependent_root = previous_duty_dependent_root as Root
-  if (current_duty_dependent_root !== undefined) data.current_duty_dependent_root = current_duty_dependent_root as Root
-  return data
-}
 
 const decodeHeadSchema = Schema.decodeUnknownEither(HeadEventData, { errors: "first" })
 const decodeReorg = Schema.decodeUnknownEither(ChainReorgData, { errors: "first" })

@@ -8,8 +8,8 @@ import type { HttpClient } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { Uint64String } from "../events/BeaconEvent.js"
-import { type AllNodesFailed, firstSuccessIn } from "../routing/InOrder.js"
-import { getJson, NodeRequestError } from "../routing/NodeRequest.js"
+import { type AllNodesFailed, firstSuccessIn } from "../requests/InOrder.js"
+import { getJson, NodeRequestError } from "../requests/NodeRequest.js"
 
 /**
  * @since 0.1.0

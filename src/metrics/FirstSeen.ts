@@ -7,7 +7,9 @@
  * than they arrived (each node's fiber publishes on its own), so a later
  * arrival of a new slot may come first; the earliest `receivedAt` wins anyway.
  *
- * @since 0.1.0
+ * Internal: not part of the package's entries.
+ *
+ * @internal
  */
 import { type HeadEvent, isLive } from "../monitor/HeadEvent.js"
 

@@ -28,6 +28,8 @@ import {
 } from "effect"
 import * as HeadCache from "../cache/BeaconHeadCache.js"
 import { BeaconHeadCache, type CachedHead } from "../cache/BeaconHeadCache.js"
+import * as HeadCacheViewModule from "../cache/HeadCacheView.js"
+import type { HeadCacheView } from "../cache/HeadCacheView.js"
 import * as ConsensusView from "../cache/ConsensusView.js"
 import * as CandidateListModule from "../candidates/CandidateList.js"
 import { type Candidates, CandidateList } from "../candidates/CandidateList.js"
@@ -255,18 +257,31 @@ export const make: Effect.Effect<
 })
 
 /**
- * The monitor and its head cache. Needs a `CandidateList`, a `MonitorConfig`
- * and an `HttpClient`; closing the layer's scope interrupts every node fiber and
- * aborts every request.
+ * The monitor over a head cache given in context: for programs that build
+ * their own cache (and so may also write to it). Most want `layer`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithCache: Layer.Layer<
+  HeadMonitor,
+  never,
+  BeaconHeadCache | CandidateList | MonitorConfig | HttpClient.HttpClient
+> = Layer.scoped(HeadMonitor, make)
+
+/**
+ * The monitor and a read-only view of its own head cache. Needs a
+ * `CandidateList`, a `MonitorConfig` and an `HttpClient`; closing the layer's
+ * scope interrupts every node fiber and aborts every request.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
-  HeadMonitor | BeaconHeadCache,
+  HeadMonitor | HeadCacheView,
   never,
   CandidateList | MonitorConfig | HttpClient.HttpClient
-> = Layer.scoped(HeadMonitor, make).pipe(Layer.provideMerge(HeadCache.layer))
+> = Layer.merge(layerWithCache, HeadCacheViewModule.layer).pipe(Layer.provide(HeadCache.layer))
 
 /**
  * Everything wired for Node.js: the monitor and its cache, a candidate list
@@ -281,7 +296,7 @@ export const layerNode = (
   urls: ReadonlyArray<string>,
   options?: MonitorConfigModule.MonitorOptionsInput
 ): Layer.Layer<
-  HeadMonitor | BeaconHeadCache | CandidateList | MonitorConfig,
+  HeadMonitor | HeadCacheView | CandidateList | MonitorConfig,
   CandidateListModule.InvalidCandidateList
 > =>
   layer.pipe(

@@ -16,7 +16,7 @@ import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCach
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
-import { getJson } from "../routing/NodeRequest.js"
+import { getJson } from "../requests/NodeRequest.js"
 import * as BeaconEventStream from "../stream/BeaconEventStream.js"
 import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
 import * as RetryPolicy from "../stream/RetryPolicy.js"

@@ -22,10 +22,10 @@
  */
 import { Effect, Either, Option } from "effect"
 import { CandidateList } from "../candidates/CandidateList.js"
-import { BeaconNodeHealth } from "../health/BeaconNodeHealth.js"
+import { HealthPoller } from "../health/HealthPoller.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
-import { type AllNodesFailed, describe, twoPasses } from "./InOrder.js"
+import { type AllNodesFailed, describe, twoPasses } from "../requests/InOrder.js"
 
 /**
  * The order requests try the candidates in: health order, without nodes on
@@ -38,9 +38,9 @@ import { type AllNodesFailed, describe, twoPasses } from "./InOrder.js"
 export const requestOrder: Effect.Effect<
   { readonly nodes: ReadonlyArray<BeaconNode>; readonly skipped: ReadonlyArray<string> },
   never,
-  BeaconNodeHealth
+  HealthPoller
 > = Effect.gen(function*() {
-  const sorted = yield* Effect.flatMap(BeaconNodeHealth, (health) => health.byHealth)
+  const sorted = yield* Effect.flatMap(HealthPoller, (health) => health.byHealth)
   const monitor = yield* Effect.serviceOption(HeadMonitor)
   const statuses = Option.isSome(monitor) ? yield* monitor.value.status : []
   const lagging = new Set(statuses.filter((status) => status.lagging).map((status) => status.node.id))
@@ -61,7 +61,7 @@ export const requestOrder: Effect.Effect<
  */
 export const firstSuccess = <A, E, R>(
   f: (node: BeaconNode) => Effect.Effect<A, E, R>
-): Effect.Effect<A, AllNodesFailed<E>, R | BeaconNodeHealth> =>
+): Effect.Effect<A, AllNodesFailed<E>, R | HealthPoller> =>
   Effect.flatMap(requestOrder, ({ nodes, skipped }) => twoPasses(nodes, nodes, f, [], skipped))
 
 /**
@@ -76,7 +76,7 @@ export const firstSuccess = <A, E, R>(
 export const firstSuccessOrFallback = <A, E, R>(
   preferred: BeaconNode,
   f: (node: BeaconNode) => Effect.Effect<A, E, R>
-): Effect.Effect<A, AllNodesFailed<E>, R | BeaconNodeHealth | CandidateList> =>
+): Effect.Effect<A, AllNodesFailed<E>, R | HealthPoller | CandidateList> =>
   Effect.gen(function*() {
     const list = yield* (yield* CandidateList).get
     const { nodes, skipped } = yield* requestOrder

@@ -8,7 +8,8 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { BeaconHeadCache, type CachedHead } from "../cache/BeaconHeadCache.js"
+import type { CachedHead } from "../cache/BeaconHeadCache.js"
+import { HeadCacheView } from "../cache/HeadCacheView.js"
 
 /**
  * The nodes whose head is `root`, earliest arrival first.
@@ -16,9 +17,9 @@ import { BeaconHeadCache, type CachedHead } from "../cache/BeaconHeadCache.js"
  * @since 0.1.0
  * @category queries
  */
-export const nodesWithRoot = (root: string): Effect.Effect<ReadonlyArray<CachedHead>, never, BeaconHeadCache> =>
+export const nodesWithRoot = (root: string): Effect.Effect<ReadonlyArray<CachedHead>, never, HeadCacheView> =>
   Effect.map(
-    Effect.flatMap(BeaconHeadCache, (cache) => cache.newestFirst),
+    Effect.flatMap(HeadCacheView, (cache) => cache.newestFirst),
     (heads) => heads.filter((head) => head.block === root).sort((a, b) => a.receivedAt - b.receivedAt)
   )
 
@@ -28,5 +29,5 @@ export const nodesWithRoot = (root: string): Effect.Effect<ReadonlyArray<CachedH
  * @since 0.1.0
  * @category queries
  */
-export const agree = (root: string, k: number): Effect.Effect<boolean, never, BeaconHeadCache> =>
+export const agree = (root: string, k: number): Effect.Effect<boolean, never, HeadCacheView> =>
   Effect.map(nodesWithRoot(root), (heads) => heads.length >= k)

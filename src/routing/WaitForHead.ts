@@ -9,7 +9,8 @@
  * @since 0.1.0
  */
 import { Data, Effect, Option, Stream } from "effect"
-import { BeaconHeadCache, type CachedHead } from "../cache/BeaconHeadCache.js"
+import type { CachedHead } from "../cache/BeaconHeadCache.js"
+import { HeadCacheView } from "../cache/HeadCacheView.js"
 import { isLive } from "../monitor/HeadEvent.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 
@@ -56,10 +57,10 @@ const seen = (head: SeenHead): SeenHead => ({
 export const waitForHead = (
   slot: number,
   deadline: number
-): Effect.Effect<SeenHead, HeadDeadlinePassed, HeadMonitor | BeaconHeadCache> =>
+): Effect.Effect<SeenHead, HeadDeadlinePassed, HeadMonitor | HeadCacheView> =>
   Effect.scoped(Effect.gen(function*() {
     const events = yield* (yield* HeadMonitor).subscribe
-    const cached = (yield* (yield* BeaconHeadCache).newestFirst).find((head) => head.slot === slot)
+    const cached = (yield* (yield* HeadCacheView).newestFirst).find((head) => head.slot === slot)
     if (cached !== undefined) return seen(cached)
     const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
     const passed = new HeadDeadlinePassed({ slot, deadline })

@@ -12,7 +12,7 @@
  */
 import { Data, Effect, type Scope } from "effect"
 import * as Http from "node:http"
-import { errorCode } from "../stream/BeaconStreamError.js"
+import { errorCode } from "../internal/errorCode.js"
 import { LoopbackServer } from "./LoopbackServer.js"
 
 /**

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
+import { errorCode } from "../internal/errorCode.js"
 
 /**
  * - `refused`, `reset`, `timeout`, `unreachable`, `server_error`, `ended`: transient;
@@ -84,21 +85,6 @@ const transportReasons: Record<string, DisconnectReason> = {
   EHOSTUNREACH: "unreachable",
   ENETUNREACH: "unreachable",
   EADDRNOTAVAIL: "unreachable"
-}
-
-/**
- * Finds a Node/undici error code (`ECONNREFUSED`, `EADDRINUSE` …) anywhere in a cause chain.
- *
- * @since 0.1.0
- * @internal
- */
-export const errorCode = (error: unknown): string | undefined => {
-  for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
 }
 
 /**

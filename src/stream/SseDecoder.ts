@@ -7,7 +7,9 @@
  * field by sleeping in place. Here an oversized event is an ordinary value the
  * caller turns into a reconnect, and `retry:` is ignored: our own policy decides.
  *
- * @since 0.1.0
+ * Internal: not part of the package's entries.
+ *
+ * @internal
  */
 import * as Sse from "@effect/experimental/Sse"
 import * as BeaconEvent from "../events/BeaconEvent.js"

@@ -2,10 +2,10 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import * as AdminApi from "../../src/admin/AdminApi.js"
-import * as BeaconHealth from "../../src/admin/BeaconHealth.js"
+import * as HealthReport from "../../src/admin/HealthReport.js"
 import * as HeadsView from "../../src/admin/HeadsView.js"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
-import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
+import * as HealthPoller from "../../src/health/HealthPoller.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
@@ -89,7 +89,7 @@ describe("AdminApi", () => {
         // The answer comes once the monitor follows the new list: health shows it at once.
         const monitor = yield* HeadMonitor.HeadMonitor
         expect(yield* monitor.fiberCount).toBe(2)
-        const after = Schema.decodeUnknownSync(BeaconHealth.HealthResponse)((yield* health).json)
+        const after = Schema.decodeUnknownSync(HealthReport.HealthReport)((yield* health).json)
         expect(after.data.map((n) => [n.index, n.url])).toEqual([[0, c.url], [1, b.url]])
         // A, removed, has its stream closed by the monitor.
         while (a.closed < a.requests) yield* Effect.sleep(2)
@@ -152,16 +152,16 @@ describe("AdminApi", () => {
       serve(near, synced, { genesisTime })
       const urls = [far.url, near.url]
       const withHealth = AdminApi.layer({ port: 0, token }).pipe(
-        Layer.provideMerge(BeaconNodeHealth.layer()),
+        Layer.provideMerge(HealthPoller.layer()),
         Layer.provideMerge(SlotClock.layer({ genesisTime, slotDuration: "12 seconds" })),
         Layer.provideMerge(HeadMonitor.layerNode(urls)),
         Layer.provideMerge(NodeHttpClient.layer)
       )
       yield* Effect.gen(function*() {
-        yield* Effect.flatMap(BeaconNodeHealth.BeaconNodeHealth, (health) => health.refresh)
+        yield* Effect.flatMap(HealthPoller.HealthPoller, (health) => health.refresh)
         const answer = yield* call({ method: "GET", path: AdminApi.healthPath })
         expect(answer.status).toBe(200)
-        const decoded = Schema.decodeUnknownSync(BeaconHealth.HealthResponse)(answer.json)
+        const decoded = Schema.decodeUnknownSync(HealthReport.HealthReport)(answer.json)
         expect(decoded.data.map((n) => [n.url, n.sync?.state, n.sync?.sync_distance])).toEqual([
           [far.url, "online", "100"],
           [near.url, "online", "0"]
@@ -198,7 +198,7 @@ describe("AdminApi", () => {
         const answer = yield* health
         expect(answer.status).toBe(200)
         // The answer is what its schema says.
-        const decoded = Schema.decodeUnknownSync(BeaconHealth.HealthResponse)(answer.json)
+        const decoded = Schema.decodeUnknownSync(HealthReport.HealthReport)(answer.json)
         expect(decoded.data.map((n) => [n.index, n.url, n.connection.state])).toEqual([
           [0, a.url, "open"],
           [1, b.url, "open"],

@@ -2,6 +2,7 @@ import * as Sse from "@effect/experimental/Sse"
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck, Schema } from "effect"
 import * as BeaconEvent from "../../src/events/BeaconEvent.js"
+import { decodeHeadFast } from "../../src/internal/decodeHeadFast.js"
 import { headData, root } from "../support/chain.js"
 import { fixtures, summarise } from "../support/sseFixtures.js"
 
@@ -171,7 +172,7 @@ describe("BeaconEvent", () => {
         keys.forEach((key, i) => {
           if (values[i] !== undefined && (!valid || i % 3 === 0)) json[key] = values[i]
         })
-        const fast = BeaconEvent.decodeHeadFast(json)
+        const fast = decodeHeadFast(json)
         const schema = Schema.decodeUnknownEither(BeaconEvent.HeadEventData)(json)
         if (fast !== undefined) expect(Either.getOrUndefined(schema)).toEqual(fast)
       },
@@ -184,7 +185,7 @@ describe("BeaconEvent", () => {
         for (const match of text.matchAll(/event: ?head\r?\ndata: ?(\{.*\})/g)) {
           const json: unknown = JSON.parse(match[1]!)
           const schema = Schema.decodeUnknownEither(BeaconEvent.HeadEventData)(json)
-          if (schema._tag === "Right") expect(BeaconEvent.decodeHeadFast(json)).toEqual(schema.right)
+          if (schema._tag === "Right") expect(decodeHeadFast(json)).toEqual(schema.right)
         }
       }
     })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
-import { BeaconNodeServer, HeadMonitor } from "../../src/index.js"
+import { HeadMonitor } from "../../src/index.js"
+import { BeaconNodeServer } from "../../src/testing.js"
 import { serve, synced } from "../health/beaconApi.js"
 import { headData, root } from "../support/chain.js"
 import { tick, waitFor } from "../support/wait.js"

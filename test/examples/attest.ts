@@ -8,9 +8,9 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Data, Duration, Effect, Either, Layer, Option, Schema } from "effect"
 import {
   BeaconNode,
-  BeaconNodeHealth,
   FirstSuccess,
   HeadMonitor,
+  HealthPoller,
   NodeRequest,
   SlotClock,
   WaitForHead
@@ -70,7 +70,7 @@ export const attestEverySlot = Effect.gen(function*() {
 
 /** Everything wired: the monitor, health polling, the slot clock read from the nodes, the `node:http` client. */
 export const live = (urls: ReadonlyArray<string>) =>
-  BeaconNodeHealth.layer().pipe(
+  HealthPoller.layer().pipe(
     Layer.provideMerge(SlotClock.layerFromNodes()),
     Layer.provideMerge(HeadMonitor.layerNode(urls)),
     Layer.provideMerge(NodeHttpClient.layer)

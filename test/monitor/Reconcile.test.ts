@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Option, Random, Ref, Stream } from "effect"
-import { BeaconHeadCache } from "../../src/cache/BeaconHeadCache.js"
+import { HeadCacheView } from "../../src/cache/HeadCacheView.js"
 import { CandidateList } from "../../src/candidates/CandidateList.js"
 import type { MonitorOptionsInput } from "../../src/config/MonitorConfig.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
@@ -50,7 +50,7 @@ describe("reconcile", () => {
       const [a, b, c, d] = yield* servers(4)
       yield* Effect.gen(function*() {
         const monitor = yield* HeadMonitor.HeadMonitor
-        const cache = yield* BeaconHeadCache
+        const cache = yield* HeadCacheView
         const received = yield* Ref.make(new Map<string, Array<{ slot: number; index: number }>>())
         const heads = yield* monitor.subscribe
         yield* heads.pipe(

@@ -3,13 +3,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
-import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
+import * as HealthPoller from "../../src/health/HealthPoller.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import type { BeaconNode } from "../../src/node/BeaconNode.js"
 import { firstSuccess, firstSuccessOrFallback } from "../../src/routing/FirstSuccess.js"
-import { firstSuccessIn } from "../../src/routing/InOrder.js"
-import { getJson } from "../../src/routing/NodeRequest.js"
+import { firstSuccessIn } from "../../src/requests/InOrder.js"
+import { getJson } from "../../src/requests/NodeRequest.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { headData } from "../support/chain.js"
 import { tick } from "../support/wait.js"
@@ -43,11 +43,11 @@ const nodes = (online: ReadonlyArray<boolean>) =>
 
 /** Runs `body` with health (polled once first) and the candidate list over real HTTP. */
 const routed = <A, E, R>(servers: ReadonlyArray<Server>, body: Effect.Effect<A, E, R>) =>
-  BeaconNodeHealth.BeaconNodeHealth.pipe(
+  HealthPoller.HealthPoller.pipe(
     Effect.flatMap((health) => health.refresh),
     Effect.zipRight(body),
     Effect.provide(
-      BeaconNodeHealth.layer().pipe(
+      HealthPoller.layer().pipe(
         Layer.provideMerge(CandidateList.layer(servers.map((s) => s.url))),
         Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: "12 seconds" })),
         Layer.provide(MonitorConfig.layer()),
@@ -90,7 +90,7 @@ describe("firstSuccess", () => {
       const error = yield* firstSuccess(ask).pipe(
         Effect.flip,
         Effect.provide(
-          BeaconNodeHealth.layer().pipe(
+          HealthPoller.layer().pipe(
             Layer.provideMerge(CandidateList.layer(urls)),
             Layer.provide(SlotClock.layer({ genesisTime: 0, slotDuration: "12 seconds" })),
             Layer.provide(MonitorConfig.layer()),

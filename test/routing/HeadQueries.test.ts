@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import * as BeaconHeadCache from "../../src/cache/BeaconHeadCache.js"
+import * as HeadCacheView from "../../src/cache/HeadCacheView.js"
 import type { Root } from "../../src/events/BeaconEvent.js"
 import { unsafeParse } from "../../src/node/BeaconNode.js"
 import { agree, nodesWithRoot } from "../../src/routing/HeadQueries.js"
@@ -30,5 +31,5 @@ describe("HeadQueries", () => {
       yield* head(0, 11, r("c"), 40)
       expect(yield* agree(r("a"), 3)).toBe(false)
       expect(yield* nodesWithRoot(r("none"))).toEqual([])
-    }).pipe(Effect.provide(BeaconHeadCache.layer)))
+    }).pipe(Effect.provide(HeadCacheView.layer.pipe(Layer.provideMerge(BeaconHeadCache.layer)))))
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, TestClock } from "effect"
-import { BeaconHeadCache } from "../../src/cache/BeaconHeadCache.js"
+import { HeadCacheView } from "../../src/cache/HeadCacheView.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import { waitForHead } from "../../src/routing/WaitForHead.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
@@ -9,7 +9,7 @@ import { tick, waitFor } from "../support/wait.js"
 
 /** A monitor following two real servers, under the TestClock (deadline 4 s after time 0). */
 const withMonitor = <A, E>(
-  body: (servers: ReadonlyArray<BeaconNodeServer.BeaconNodeServer>) => Effect.Effect<A, E, HeadMonitor.HeadMonitor | BeaconHeadCache>
+  body: (servers: ReadonlyArray<BeaconNodeServer.BeaconNodeServer>) => Effect.Effect<A, E, HeadMonitor.HeadMonitor | HeadCacheView>
 ) =>
   Effect.gen(function*() {
     const servers = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make()])
@@ -20,7 +20,7 @@ const withMonitor = <A, E>(
   })
 
 const cachedSlot = (slot: number) =>
-  waitFor(`a cached head at slot ${slot}`, Effect.map(Effect.flatMap(BeaconHeadCache, (c) => c.newestFirst), (heads) => heads.some((h) => h.slot === slot)))
+  waitFor(`a cached head at slot ${slot}`, Effect.map(Effect.flatMap(HeadCacheView, (c) => c.newestFirst), (heads) => heads.some((h) => h.slot === slot)))
 
 describe("waitForHead", () => {
   it.scoped("resolves with the first head event of the slot, node included", () =>

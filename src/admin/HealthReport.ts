@@ -3,16 +3,16 @@
  * list in list order, with its connection state, failure counters and latest
  * head, as the head monitor reports them.
  *
- * The wire form is a Schema (`NodeHealth`); `fromStatus` builds its type from a
- * `NodeStatus`. To report more per node, add fields to `NodeHealth` and fill
+ * The wire form is a Schema (`NodeReport`); `fromStatus` builds its type from a
+ * `NodeStatus`. To report more per node, add fields to `NodeReport` and fill
  * them in `fromStatus` (or in `current`, for data from other services).
  *
  * @since 0.1.0
  */
 import { DateTime, Effect, Option, Schema } from "effect"
 import { Root, Uint64String } from "../events/BeaconEvent.js"
-import { BeaconNodeHealth } from "../health/BeaconNodeHealth.js"
-import * as NodeHealthModule from "../health/NodeHealth.js"
+import { HealthPoller } from "../health/HealthPoller.js"
+import * as NodeHealth from "../health/NodeHealth.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import { requestOrder } from "../routing/FirstSuccess.js"
 import type { ConnectionState, NodeStatus } from "../monitor/NodeStatus.js"
@@ -101,7 +101,7 @@ export const LastReorg = Schema.Struct({ slot: Uint64String, depth: Count, at: T
  * @since 0.1.0
  * @category schemas
  */
-export const NodeHealth = Schema.Struct({
+export const NodeReport = Schema.Struct({
   /** Position in the current candidate list. */
   index: Count,
   /** Display form of the node's URL: secrets removed. */
@@ -117,14 +117,14 @@ export const NodeHealth = Schema.Struct({
   head: Schema.NullOr(Head),
   last_reorg: Schema.NullOr(LastReorg),
   /** Sync status and health tier from polling, where the health service runs (`null` otherwise). */
-  sync: Schema.NullOr(NodeHealthModule.NodeHealthJson)
+  sync: Schema.NullOr(NodeHealth.NodeHealthJson)
 })
 
 /**
  * @since 0.1.0
  * @category models
  */
-export type NodeHealth = typeof NodeHealth.Type
+export type NodeReport = typeof NodeReport.Type
 
 /**
  * The whole answer.
@@ -132,8 +132,8 @@ export type NodeHealth = typeof NodeHealth.Type
  * @since 0.1.0
  * @category schemas
  */
-export const HealthResponse = Schema.Struct({
-  data: Schema.Array(NodeHealth),
+export const HealthReport = Schema.Struct({
+  data: Schema.Array(NodeReport),
   /** Display URLs in the order requests try them (`FirstSuccess.requestOrder`), where the health service runs. */
   request_order: Schema.optional(Schema.Array(Schema.String))
 })
@@ -168,7 +168,7 @@ const connection = (state: ConnectionState): typeof Connection.Type => {
  * @since 0.1.0
  * @category constructors
  */
-export const fromStatus = (status: NodeStatus, sync: NodeHealthModule.NodeHealthJson | null = null): NodeHealth => {
+export const fromStatus = (status: NodeStatus, sync: NodeHealth.NodeHealthJson | null = null): NodeReport => {
   const { counters, head, lastReorg } = status
   return {
     index: status.index,
@@ -203,15 +203,15 @@ export const fromStatus = (status: NodeStatus, sync: NodeHealthModule.NodeHealth
  * @since 0.1.0
  * @category constructors
  */
-export const current: Effect.Effect<typeof HealthResponse.Type, never, HeadMonitor> = Effect.gen(function*() {
+export const current: Effect.Effect<typeof HealthReport.Type, never, HeadMonitor> = Effect.gen(function*() {
   const monitor = yield* HeadMonitor
   const statuses = yield* monitor.status
-  const polled = yield* Effect.serviceOption(BeaconNodeHealth)
+  const polled = yield* Effect.serviceOption(HealthPoller)
   if (Option.isNone(polled)) return { data: statuses.map((status) => fromStatus(status)) }
-  const sync = new Map((yield* polled.value.health).map((health) => [health.node.id, NodeHealthModule.toJson(health)]))
+  const sync = new Map((yield* polled.value.health).map((health) => [health.node.id, NodeHealth.toJson(health)]))
   return {
     data: statuses.map((status) => fromStatus(status, sync.get(status.node.id) ?? null)),
-    request_order: (yield* Effect.provideService(requestOrder, BeaconNodeHealth, polled.value)).nodes.map((node) =>
+    request_order: (yield* Effect.provideService(requestOrder, HealthPoller, polled.value)).nodes.map((node) =>
       node.display
     )
   }

@@ -4,7 +4,7 @@ import { Effect, Layer, TestClock } from "effect"
 import * as Net from "node:net"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
-import * as BeaconNodeHealth from "../../src/health/BeaconNodeHealth.js"
+import * as HealthPoller from "../../src/health/HealthPoller.js"
 import { type NodeHealth, toJson } from "../../src/health/NodeHealth.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
@@ -13,8 +13,8 @@ import { captureLogs } from "./logs.js"
 import { holesky, serve, type Syncing, synced } from "./beaconApi.js"
 
 /** Health over real HTTP; the TestClock starts at genesis (slot 0), slots of 12 s, polls 2 s before each boundary. */
-const healthLayer = (urls: ReadonlyArray<string>, options?: BeaconNodeHealth.HealthOptions) =>
-  BeaconNodeHealth.layer(options).pipe(
+const healthLayer = (urls: ReadonlyArray<string>, options?: HealthPoller.HealthOptions) =>
+  HealthPoller.layer(options).pipe(
     Layer.provideMerge(CandidateList.layer(urls)),
     Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: "12 seconds" })),
     Layer.provide(MonitorConfig.layer()),
@@ -26,7 +26,7 @@ const summary = (health: ReadonlyArray<NodeHealth>) =>
     `${h.index}:${h.state._tag}${h.state._tag === "Online" ? `/${h.state.tier.tier}` : ""}`
   )
 
-describe("BeaconNodeHealth", () => {
+describe("HealthPoller", () => {
   it.scoped("polls every node and ranks them: tier, then unreachable, then other network", () =>
     Effect.gen(function*() {
       const [medium, best, optimistic, down, other] = yield* Effect.all(Array.from({ length: 5 }, () => BeaconNodeServer.make()))
@@ -37,7 +37,7 @@ describe("BeaconNodeHealth", () => {
       serve(other!, synced, { spec: holesky })
       const servers = [medium!, best!, optimistic!, down!, other!]
       yield* Effect.gen(function*() {
-        const health = yield* BeaconNodeHealth.BeaconNodeHealth
+        const health = yield* HealthPoller.HealthPoller
         yield* health.refresh
         expect(summary(yield* health.health)).toEqual(["0:Online/4", "1:Online/1", "2:Online/5", "3:Unreachable", "4:Incompatible"])
         expect((yield* health.candidatesByHealth).map((n) => n.display)).toEqual(
@@ -57,7 +57,7 @@ describe("BeaconNodeHealth", () => {
       const calls = serve(server, () => now)
       const logs = captureLogs()
       yield* Effect.gen(function*() {
-        const health = yield* BeaconNodeHealth.BeaconNodeHealth
+        const health = yield* HealthPoller.HealthPoller
         yield* health.refresh
         yield* health.refresh
         expect(calls.get("spec")).toBe(1)
@@ -88,7 +88,7 @@ describe("BeaconNodeHealth", () => {
       serve(a!, synced)
       const calls = serve(b!, synced)
       yield* Effect.gen(function*() {
-        const health = yield* BeaconNodeHealth.BeaconNodeHealth
+        const health = yield* HealthPoller.HealthPoller
         const list = yield* CandidateList.CandidateList
         yield* health.refresh
         yield* list.update([b!.url])
@@ -114,7 +114,7 @@ describe("BeaconNodeHealth", () => {
       const callsB = serve(b!, synced)
       const callsC = serve(c!, synced)
       yield* Effect.gen(function*() {
-        const health = yield* BeaconNodeHealth.BeaconNodeHealth
+        const health = yield* HealthPoller.HealthPoller
         const list = yield* CandidateList.CandidateList
         yield* waitFor("the first round under way", Effect.sync(() => callsB.get("syncing") === 1))
         yield* list.update([hungUrl, b!.url, c!.url])
@@ -131,7 +131,7 @@ describe("BeaconNodeHealth", () => {
       const server = yield* BeaconNodeServer.make()
       const calls = serve(server, synced)
       yield* Effect.gen(function*() {
-        const health = yield* BeaconNodeHealth.BeaconNodeHealth
+        const health = yield* HealthPoller.HealthPoller
         yield* waitFor("the first poll", Effect.map(health.health, (all) => all[0]!.state._tag === "Online"))
         expect(calls.get("syncing")).toBe(1)
         yield* TestClock.adjust("9999 millis")

@@ -6,7 +6,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { unsafeParse } from "../../src/node/BeaconNode.js"
-import { getJson } from "../../src/routing/NodeRequest.js"
+import { getJson } from "../../src/requests/NodeRequest.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { waitFor } from "../support/wait.js"
 

@@ -38,7 +38,7 @@ import {
 import { CandidateList } from "../candidates/CandidateList.js"
 import { Uint64String } from "../events/BeaconEvent.js"
 import type { BeaconNode, BeaconNodeId } from "../node/BeaconNode.js"
-import { getJson, type NodeRequestError } from "../routing/NodeRequest.js"
+import { getJson, type NodeRequestError } from "../requests/NodeRequest.js"
 import * as HealthTier from "./HealthTier.js"
 import * as Network from "./Network.js"
 import { HealthState, type NodeHealth, sort } from "./NodeHealth.js"
@@ -63,7 +63,7 @@ export interface HealthOptions {
  * @since 0.1.0
  * @category models
  */
-export interface BeaconNodeHealthService {
+export interface HealthPollerService {
   /** Every candidate's health, in candidate-list order. */
   readonly health: Effect.Effect<ReadonlyArray<NodeHealth>>
   /** Every candidate's health, best first (the order requests try them in). */
@@ -78,9 +78,9 @@ export interface BeaconNodeHealthService {
  * @since 0.1.0
  * @category tags
  */
-export class BeaconNodeHealth extends Context.Tag("beacon-head-monitor/BeaconNodeHealth")<
-  BeaconNodeHealth,
-  BeaconNodeHealthService
+export class HealthPoller extends Context.Tag("beacon-head-monitor/HealthPoller")<
+  HealthPoller,
+  HealthPollerService
 >() {}
 
 const SyncingResponse = Schema.Struct({
@@ -129,7 +129,7 @@ const logTransition = (node: BeaconNode, state: HealthState): Effect.Effect<void
  */
 export const make = (
   options: HealthOptions = {}
-): Effect.Effect<BeaconNodeHealthService, never, Scope.Scope | CandidateList | SlotClock | HttpClient.HttpClient> =>
+): Effect.Effect<HealthPollerService, never, Scope.Scope | CandidateList | SlotClock | HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const candidates = yield* CandidateList
     const slotClock = yield* SlotClock
@@ -265,5 +265,5 @@ export const make = (
  */
 export const layer = (
   options?: HealthOptions
-): Layer.Layer<BeaconNodeHealth, never, CandidateList | SlotClock | HttpClient.HttpClient> =>
-  Layer.scoped(BeaconNodeHealth, make(options))
+): Layer.Layer<HealthPoller, never, CandidateList | SlotClock | HttpClient.HttpClient> =>
+  Layer.scoped(HealthPoller, make(options))
