@@ -20,6 +20,9 @@ import { headData } from "../support/chain.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
+/** How long a wait for a process may take: a minute, as starting processes on a busy machine can. */
+const startDeadline = 60_000
+
 interface Exit {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
@@ -46,7 +49,7 @@ class Cli {
   }
 
   /** Waits for a stdout line matching `pattern`; answers the match. */
-  async line(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  async line(pattern: RegExp, timeoutMs = startDeadline): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
       for (const line of this.stdout.split("\n")) {
@@ -77,7 +80,7 @@ class Cli {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const until = async <A>(what: string, check: () => Promise<A | undefined>, timeoutMs = 20_000): Promise<A> => {
+const until = async <A>(what: string, check: () => Promise<A | undefined>, timeoutMs = startDeadline): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const value = await check().catch(() => undefined)
@@ -193,7 +196,7 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       monitor?.kill()
       rmSync(dir, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 3 * startDeadline)
 
   it("without --beacon-nodes follows its embedded simulated devnet, says so, stops on SIGINT", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bhm-"))
@@ -215,7 +218,7 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       monitor.kill()
       rmSync(dir, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 3 * startDeadline)
 
   it("simulate honours LOG_LEVEL as the monitor does: at warning, none of its info lines", async () => {
     // A port free a moment ago, to know when the node listens without reading its (silenced) log.
@@ -235,7 +238,7 @@ describe.concurrent("beacon-head-monitor as a process", () => {
     } finally {
       simulate.kill()
     }
-  }, 60_000)
+  }, 3 * startDeadline)
 
   it("a bad flag, value, URL or port fails at start-up in one line, exit code 1, no stack trace", async () => {
     const taken: Server = createServer()
@@ -275,5 +278,5 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       taken.close()
       rmSync(dir, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 3 * startDeadline)
 })
