@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import type * as Sse from "@effect/experimental/Sse"
+import type { EventSourceMessage } from "eventsource-parser"
 import { Data, ParseResult, Schema } from "effect"
 import { decodeHeadFast, rootPattern, uint64Pattern } from "../internal/decodeHeadFast.js"
 
@@ -163,20 +163,21 @@ const decodeChainReorg = (data: string): BeaconEvent => {
 
 /**
  * Decodes one SSE message. Total: anything that is not a valid event of a known
- * topic becomes `Invalid` with a reason.
+ * topic becomes `Invalid` with a reason. A message without an event name is of
+ * the standard's default type `message`, which is no beacon topic.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decode = (event: Sse.Event): BeaconEvent => {
-  switch (event.event) {
+export const decode = ({ data, event = "message" }: EventSourceMessage): BeaconEvent => {
+  switch (event) {
     case "head":
-      return decodeHead(event.data)
+      return decodeHead(data)
     case "chain_reorg":
-      return decodeChainReorg(event.data)
+      return decodeChainReorg(data)
     default:
-      return otherTopics.has(event.event)
-        ? BeaconEvent.Other({ topic: event.event })
-        : BeaconEvent.Invalid({ topic: event.event, reason: `unknown event name ${JSON.stringify(event.event.slice(0, 64))}` })
+      return otherTopics.has(event)
+        ? BeaconEvent.Other({ topic: event })
+        : BeaconEvent.Invalid({ topic: event, reason: `unknown event name ${JSON.stringify(event.slice(0, 64))}` })
   }
 }

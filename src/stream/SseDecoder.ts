@@ -1,17 +1,16 @@
 /**
  * Incremental decoding of an event-stream body: bytes in, beacon events out.
  *
- * Built on the SSE parser of `@effect/experimental` (`Sse.makeParser`) rather
- * than `Sse.makeChannel`, for two reasons: the channel raises an oversized event
- * as a defect (which `Stream.retry` would not retry), and it obeys a `retry:`
- * field by sleeping in place. Here an oversized event is an ordinary value the
- * caller turns into a reconnect, and `retry:` is ignored: our own policy decides.
+ * Built on `eventsource-parser` (the parser inside the `eventsource` client):
+ * it finds line ends natively and dispatches an event as soon as its blank
+ * line arrives. A `retry:` field is ignored (our own policy decides), and an
+ * oversized event is an ordinary result the caller turns into a reconnect.
  *
  * Internal: not part of the package's entries.
  *
  * @internal
  */
-import * as Sse from "@effect/experimental/Sse"
+import { createParser, type ParseError } from "eventsource-parser"
 import * as BeaconEvent from "../events/BeaconEvent.js"
 
 /**
@@ -39,73 +38,52 @@ export interface FeedResult {
 
 const nothing: FeedResult = { events: [], oversized: false }
 
-const LF = 10
-const CR = 13
-
 /**
+ * A decoder whose events may hold at most `maxEventSize` characters of data.
+ *
+ * The parser measures what it holds between chunks (the pending event's data
+ * and its unfinished line) and lets go of it past the limit, so memory never
+ * grows past the limit plus one chunk; an event that arrives whole within a
+ * chunk is measured here, so that it is oversized however the bytes were split.
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (maxEventSize: number): SseDecoder => {
   let text = new TextDecoder("utf-8")
   let completed: Array<BeaconEvent.BeaconEvent> = []
-  // An event that arrived whole in one chunk never counts as pending in the parser, so it is measured here too:
-  // whether an event is oversized must not depend on how the bytes were split.
   let oversized = false
-  // The parser forgets a `\r` that ended the previous chunk and would read the `\n` of that CRLF as an empty line.
-  let endedWithCr = false
-  const parser = Sse.makeParser((event) => {
-    // Nothing after an oversized event counts: the connection is dropped there.
-    if (event._tag !== "Event" || oversized) return
-    if (event.data.length > maxEventSize) oversized = true
-    else completed.push(BeaconEvent.decode(event))
-  }, { maxEventSize })
-  // The parser rescans its whole buffer from the start for every line (quadratic in the lines of a chunk, and a
-  // `\r` of an earlier line then swallows the next blank line), so it is fed one line at a time: then its buffer
-  // never holds more than the line at hand.
-  const feedLines = (chunk: string): Sse.SseError | undefined => {
-    let start = 0
-    if (chunk.indexOf("\r") === -1) {
-      // The common case, LF only: find the line ends natively.
-      for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
-        const error = parser.feed(chunk.slice(start, end + 1))
-        if (error !== undefined || oversized) return error
-        start = end + 1
-      }
-    } else {
-      for (let index = 0; index < chunk.length; index++) {
-        const code = chunk.charCodeAt(index)
-        if (code === LF || (code === CR && chunk.charCodeAt(index + 1) !== LF)) {
-          const error = parser.feed(chunk.slice(start, index + 1))
-          if (error !== undefined || oversized) return error
-          start = index + 1
-        }
-      }
-    }
-    return start < chunk.length ? parser.feed(chunk.slice(start)) : undefined
-  }
-  const reset = () => {
-    parser.reset()
-    text = new TextDecoder("utf-8")
-    endedWithCr = false
-    oversized = false
-    completed = []
-  }
+  const parser = createParser({
+    onEvent(event) {
+      // Nothing after an oversized event counts: the connection is dropped there.
+      if (oversized) return
+      if (event.data.length > maxEventSize) oversized = true
+      else completed.push(BeaconEvent.decode(event))
+    },
+    // Unknown fields and a bad `retry:` are ignored, as the SSE standard says.
+    onError(error: ParseError) {
+      if (error.type === "max-buffer-size-exceeded") oversized = true
+    },
+    maxBufferSize: maxEventSize
+  })
   return {
     feed(bytes) {
-      const decoded = text.decode(bytes, { stream: true })
-      if (decoded === "") return nothing
-      const chunk = endedWithCr && decoded.startsWith("\n") ? decoded.slice(1) : decoded
-      endedWithCr = decoded.endsWith("\r")
-      const error = feedLines(chunk)
+      // The decoder keeps a character split across chunks and drops a byte order mark at the start.
+      const chunk = text.decode(bytes, { stream: true })
+      if (chunk === "") return nothing
+      parser.feed(chunk)
       // The events completed before an oversized one are kept: only the hostile part is lost.
       const events = completed
-      completed = []
-      if (error !== undefined || oversized) {
-        reset()
+      if (oversized) {
+        parser.reset()
+        text = new TextDecoder("utf-8")
+        oversized = false
+        completed = []
         return { events, oversized: true }
       }
-      return events.length === 0 ? nothing : { events, oversized: false }
+      if (events.length === 0) return nothing
+      completed = []
+      return { events, oversized: false }
     }
   }
 }

@@ -1,15 +1,13 @@
-import * as Sse from "@effect/experimental/Sse"
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck, Schema } from "effect"
+import { createParser, type EventSourceMessage } from "eventsource-parser"
 import * as BeaconEvent from "../../src/events/BeaconEvent.js"
 import { decodeHeadFast } from "../../src/internal/decodeHeadFast.js"
 import { headData, root } from "../support/chain.js"
 import { fixtures, summarise } from "../support/sseFixtures.js"
 
-const event = (name: string, data: unknown): Sse.Event => ({
-  _tag: "Event",
+const event = (name: string, data: unknown): EventSourceMessage => ({
   event: name,
-  id: undefined,
   data: typeof data === "string" ? data : JSON.stringify(data)
 })
 
@@ -32,7 +30,7 @@ const reorgData = (slot: number) => ({
 })
 
 describe("BeaconEvent", () => {
-  describe("the shared transcripts, parsed whole by the Sse module", () => {
+  describe("the shared transcripts, parsed whole by eventsource-parser", () => {
     it("covers every transcript in ../shared/fixtures/sse", () => {
       expect(fixtures.map((fixture) => fixture.name)).toEqual(expect.arrayContaining([
         "dialect-crlf",
@@ -49,10 +47,8 @@ describe("BeaconEvent", () => {
 
     it.each(fixtures)("$name decodes to what $name.expected.json says", ({ bytes, expected }) => {
       const decoded: Array<BeaconEvent.BeaconEvent> = []
-      const parser = Sse.makeParser((parsed) => {
-        if (parsed._tag === "Event") decoded.push(BeaconEvent.decode(parsed))
-      })
-      expect(parser.feed(new TextDecoder().decode(bytes))).toBeUndefined()
+      const parser = createParser({ onEvent: (parsed) => decoded.push(BeaconEvent.decode(parsed)) })
+      parser.feed(new TextDecoder().decode(bytes))
       expect(summarise(decoded)).toEqual(expected)
     })
   })

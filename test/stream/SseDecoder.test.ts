@@ -160,14 +160,17 @@ describe("SseDecoder", () => {
       expect(summarise(decoded).invalid_events).toBe(0)
     })
 
-    it("does not wait for the next chunk when an event ends with a CR", () => {
+    it("delivers an event that ends with a lone CR with the next bytes: the CR may be half of a CRLF", () => {
       const decoder = SseDecoder.make(MiB)
       const decoded = decoder.feed(bytesOf(`event: head\r\ndata: ${JSON.stringify(headData(4))}\r\n\r`))
-      expect(summarise(decoded.events).heads).toHaveLength(1)
+      expect(decoded.events).toEqual([])
+      // A keep-alive comment (CR-terminated, like the rest of this stream) completes the line end.
+      expect(summarise(decoder.feed(bytesOf(":\r")).events).heads).toEqual([{ slot: "4", block: headData(4).block }])
     })
 
+    // A stream with CR line ends goes on after its last event; here, with a keep-alive.
     it("reads CR-only line ends, at every split", () => {
-      expect(badCuts(bytesOf(text.replaceAll("\n", "\r")), lodestar.expected)).toEqual([])
+      expect(badCuts(bytesOf(`${text}:\n`.replaceAll("\n", "\r")), lodestar.expected)).toEqual([])
     })
 
     it("does not let a CR line end early in a chunk swallow the blank lines after it", () => {
@@ -177,7 +180,7 @@ describe("SseDecoder", () => {
 
     it("reads mixed line ends", () => {
       let i = 0
-      const mixed = text.replaceAll("\n", () => ["\n", "\r\n", "\r"][i++ % 3]!)
+      const mixed = `${text}:\n`.replaceAll("\n", () => ["\n", "\r\n", "\r"][i++ % 3]!)
       expect(summarise(decodeChunks([bytesOf(mixed)]))).toEqual(lodestar.expected)
     })
   })
