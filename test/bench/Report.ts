@@ -1,14 +1,42 @@
-/** One line of the benchmark table: our figure beside its baseline, and the target. */
+import { format, type Summary } from "./Stats.js"
+
+/**
+ * One line of the benchmark table: our figure beside its baseline measured in
+ * the same run, their ratio, and the target it is judged against.
+ */
 export interface Row {
   readonly benchmark: string
   readonly metric: string
-  readonly ours: string
-  readonly baseline: string
-  /** Difference or ratio of ours to the baseline. */
-  readonly comparison: string
+  /** Our figure (the median over runs). */
+  readonly ours: number
+  /** The baseline's figure (the median over runs). */
+  readonly baseline: number
+  /** What the baseline is: `bare node:http`, `eventsource`, a scheduled wait… */
+  readonly baselineOf: string
+  /** Ours ÷ baseline: the median of the per-run ratios where runs pair up. */
+  readonly ratio: number
   readonly target: string
   readonly met: boolean
+  /** Median (min–max) of ours and of the baseline over the runs, for the printed table. */
+  readonly spread: string
 }
+
+/** A row from the per-run figures of ours and the baseline: medians, and the median of the paired ratios. */
+export const row = (
+  fields: Omit<Row, "ours" | "baseline" | "ratio" | "met" | "spread">,
+  ours: Summary,
+  baseline: Summary,
+  ratio: Summary,
+  met: (ours: number, ratio: number) => boolean,
+  digits = 1
+): Row => ({
+  ...fields,
+  ours: ours.median,
+  baseline: baseline.median,
+  ratio: Number(ratio.median.toFixed(3)),
+  met: met(ours.median, ratio.median),
+  spread: `${format(ours, digits)} vs ${format(baseline, digits)}`
+})
 
 /** What one scenario process reports: its table rows and the figures behind them. */
 export interface ScenarioResult {

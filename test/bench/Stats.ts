@@ -27,3 +27,7 @@ export const format = (summary: Summary, digits: number): string =>
   summary.runs === 1
     ? summary.median.toFixed(digits)
     : `${summary.median.toFixed(digits)} (${summary.min.toFixed(digits)}–${summary.max.toFixed(digits)})`
+
+/** The per-run ratios `ours[i] / baseline[i]` of runs made side by side, summarised. */
+export const ratios = (ours: ReadonlyArray<number>, baseline: ReadonlyArray<number>): Summary =>
+  summarize(ours.map((value, i) => value / baseline[i]!))

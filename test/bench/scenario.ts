@@ -8,6 +8,10 @@ import type { ScenarioResult } from "./Report.js"
 
 const scenarios: Record<string, () => Promise<{ run: (arg?: string) => Promise<ScenarioResult> }>> = {
   latency: () => import("./latency.js"),
+  latency5: async () => {
+    const latency = await import("./latency.js")
+    return { run: () => latency.run("5") }
+  },
   throughput: () => import("./throughput.js"),
   scale: () => import("./scale.js"),
   listChange: () => import("./listChange.js"),

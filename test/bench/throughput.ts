@@ -9,8 +9,8 @@ import { EventSource } from "eventsource"
 import * as BareReader from "./BareReader.js"
 import * as MonitorClient from "./MonitorClient.js"
 import { RemoteServer } from "./RemoteServer.js"
-import { range, type ScenarioResult, waitFor } from "./Report.js"
-import { format, summarize } from "./Stats.js"
+import { range, row, type ScenarioResult, waitFor } from "./Report.js"
+import { ratios, summarize } from "./Stats.js"
 
 const events = 100_000
 const runs = 3
@@ -69,19 +69,22 @@ export const run = async (): Promise<ScenarioResult> => {
   }
   server.close()
 
-  const rows = (["perSecond", "perCpuSecond"] as const).map((key) => {
-    const ratio = summarize(results.ours.map((r, i) => r[key] / results.eventsource[i]![key]))
-    const of = (name: keyof typeof results) => format(summarize(results[name].map((r) => r[key] / 1000)), 1)
-    return {
-      benchmark: "2. throughput (one stream, flat out)",
-      metric: key === "perSecond" ? "k events / s" : "k events / CPU-s",
-      ours: of("ours"),
-      baseline: `${of("eventsource")} eventsource; bare node:http ${of("bare")}`,
-      comparison: `${format(ratio, 2)}×`,
-      target: "≥ 1.0×",
-      met: ratio.median >= 1
-    }
-  })
+  const of = (name: keyof typeof results, key: keyof Measure) => results[name].map((r) => r[key] / 1000)
+  // The bare reader is a reference (in the details), not a target.
+  const rows = (["perSecond", "perCpuSecond"] as const).map((key) =>
+    row(
+      {
+        benchmark: "2. throughput (one stream, flat out)",
+        metric: key === "perSecond" ? "k events / s" : "k events / CPU-s",
+        baselineOf: "eventsource",
+        target: "≥ 1.25× eventsource"
+      },
+      summarize(of("ours", key)),
+      summarize(of("eventsource", key)),
+      ratios(of("ours", key), of("eventsource", key)),
+      (_, ratio) => ratio >= 1.25
+    )
+  )
   const lost = results.ours.map((r) => events - r.received)
   return { rows, details: { events, runs, results, oursLost: lost } }
 }
