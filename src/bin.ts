@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The process entrypoint (`npm start`, the package's `bin`).
  *
@@ -9,7 +10,8 @@
  * @since 0.1.0
  */
 import { ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
 import * as Cli from "./cli/Cli.js"
 

@@ -7,11 +7,18 @@ import { Command, Options, type Usage } from "@effect/cli"
 import { ConfigProvider, Effect } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { monitorFlags, simulateFlags } from "./Flags.js"
-import * as MonitorCommand from "./MonitorCommand.js"
-import * as SimulateCommand from "./SimulateCommand.js"
 import { StartupError } from "./StartupError.js"
 
-const simulate = Command.make("simulate", { flags: simulateFlags }, ({ flags }) => SimulateCommand.run(flags)).pipe(
+// Each command's module graph (monitor, admin API, metrics, simulator) is loaded when that command runs: `--help`,
+// `--version` and a bad flag start without it.
+const simulateCommand = Effect.promise(() => import("./SimulateCommand.js"))
+const monitorCommand = Effect.promise(() => import("./MonitorCommand.js"))
+
+const simulate = Command.make(
+  "simulate",
+  { flags: simulateFlags },
+  ({ flags }) => Effect.flatMap(simulateCommand, (module) => module.run(flags))
+).pipe(
   Command.withDescription(
     "Run only the simulated devnet: beacon nodes on loopback sharing one chain with short slots, restarts, " +
       "silences, skipped slots and short reorgs"
@@ -19,8 +26,11 @@ const simulate = Command.make("simulate", { flags: simulateFlags }, ({ flags }) 
 )
 
 /** The root command: the monitor, with `simulate` below it. */
-const command = Command.make("beacon-head-monitor", { flags: monitorFlags }, ({ flags }) =>
-  MonitorCommand.run(flags)).pipe(
+const command = Command.make(
+  "beacon-head-monitor",
+  { flags: monitorFlags },
+  ({ flags }) => Effect.flatMap(monitorCommand, (module) => module.run(flags))
+).pipe(
     Command.withDescription(
       "Follow the head of the chain as seen by several beacon nodes; serve the admin API and Prometheus metrics. " +
         "Without --beacon-nodes, an embedded simulated devnet is followed."

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Duration, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as AdminApi from "../admin/AdminApi.js"
 import * as CandidateList from "../candidates/CandidateList.js"

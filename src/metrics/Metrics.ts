@@ -14,7 +14,7 @@
  */
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
 import { createServer } from "node:http"
 import * as Prometheus from "prom-client"

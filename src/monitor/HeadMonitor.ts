@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import {
   Context,
   Duration,

@@ -32,8 +32,8 @@ export class RemoteServer {
   }
 
   static async start(): Promise<RemoteServer> {
-    const child = fork(fileURLToPath(new URL("./serverMain.ts", import.meta.url)), [], {
-      execArgv: ["--import", "tsx"],
+    // The bench runs bundled (dist/test/bench/, see scripts/build.mjs): serverMain.js is this file's sibling there.
+    const child = fork(fileURLToPath(new URL("./serverMain.js", import.meta.url)), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     const server = new RemoteServer(child)

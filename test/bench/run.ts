@@ -9,6 +9,7 @@
 import { fork } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import * as Os from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Row, row, type ScenarioResult } from "./Report.js"
 import type { ScaleFigures } from "./scale.js"
@@ -16,8 +17,8 @@ import { type Summary, summarize } from "./Stats.js"
 
 const scenario = (name: string, arg?: string): Promise<ScenarioResult> =>
   new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL("./scenario.ts", import.meta.url)), arg === undefined ? [name] : [name, arg], {
-      execArgv: ["--import", "tsx"],
+    // Bundled (dist/test/bench/, see scripts/build.mjs): scenario.js is this file's sibling there.
+    const child = fork(fileURLToPath(new URL("./scenario.js", import.meta.url)), arg === undefined ? [name] : [name, arg], {
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     let result: ScenarioResult | undefined
@@ -95,6 +96,7 @@ const table = rows.map(({ baselineOf, benchmark, met, metric, ratio, spread, tar
 }))
 console.log(`machine: ${machine.cpus} cores (${machine.model}), ${machine.memoryGiB} GiB, node ${machine.node}`)
 console.table(table)
-const out = fileURLToPath(new URL("./results.json", import.meta.url))
+// `npm run bench` runs in the package's folder; the results sit beside the sources.
+const out = join(process.cwd(), "test/bench/results.json")
 writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, seconds: Math.round((performance.now() - started) / 1000), rows, details }, null, 2)}\n`)
 console.log(`written to ${out}`)

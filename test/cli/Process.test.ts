@@ -36,7 +36,7 @@ class Cli {
   private readonly child: ChildProcessByStdio<null, Readable, Readable>
 
   constructor(args: ReadonlyArray<string>, env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, ["src/launch.js", ...args], {
+    this.child = spawn(process.execPath, ["dist/bin/bin.js", ...args], {
       cwd: root,
       env: { PATH: process.env["PATH"] ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"]

@@ -11,7 +11,8 @@ import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { headData } from "../support/chain.js"
 import { waitUntil } from "./FaultHarness.js"
 
-const script = fileURLToPath(new URL("./monitorProcess.ts", import.meta.url))
+/** Built by the test run's global setup (test/support/build.ts). */
+const script = fileURLToPath(new URL("../../dist/test/faults/monitorProcess.js", import.meta.url))
 /** The backoff the refused node waits out: far longer than the test. */
 const backoffMs = 60_000
 
@@ -21,7 +22,7 @@ describe("fault suite", () => {
       const healthy = yield* BeaconNodeServer.make()
       const refused = yield* BeaconNodeServer.make()
       yield* Effect.promise(() => refused.stop())
-      const child = spawn(process.execPath, ["--import", "tsx", script, String(backoffMs), healthy.url, refused.url], {
+      const child = spawn(process.execPath, [script, String(backoffMs), healthy.url, refused.url], {
         stdio: ["ignore", "pipe", "inherit"]
       })
       yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
@@ -37,12 +38,12 @@ describe("fault suite", () => {
         child.on("exit", (code, signal) => resolve({ code, signal, at: performance.now() }))
       )
 
-      yield* waitUntil(() => healthy.open === 1, 20_000, "the child connects")
+      yield* waitUntil(() => healthy.open === 1, 60_000, "the child connects")
       let slot = 0
       yield* waitUntil(() => {
         healthy.send("head", headData(++slot))
         return states[0]?.state === "Open" && states[1]?.state === "Backoff"
-      }, 20_000, "healthy node open, refused node in backoff")
+      }, 60_000, "healthy node open, refused node in backoff")
 
       const signalledAt = performance.now()
       child.kill("SIGTERM")
