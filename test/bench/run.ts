@@ -63,7 +63,7 @@ const wanted = (name: string) => only === undefined || only.includes(name)
 const started = performance.now()
 const rows: Array<Row> = []
 const details: Record<string, unknown> = {}
-for (const name of ["latency", "latency5", "throughput", "scale", "listChange", "recovery"]) {
+for (const name of ["latency", "latency5", "throughput", "scale", "listChange", "recovery", "startup"]) {
   if (!wanted(name)) continue
   console.error(`running ${name}…`)
   if (name === "scale") {

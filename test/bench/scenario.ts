@@ -15,7 +15,8 @@ const scenarios: Record<string, () => Promise<{ run: (arg?: string) => Promise<S
   throughput: () => import("./throughput.js"),
   scale: () => import("./scale.js"),
   listChange: () => import("./listChange.js"),
-  recovery: () => import("./recovery.js")
+  recovery: () => import("./recovery.js"),
+  startup: () => import("./startup.js")
 }
 
 const [name, arg] = process.argv.slice(2)
