@@ -6,7 +6,7 @@
 import { Context, Duration, Layer } from "effect"
 
 /**
- * Exponential backoff, capped, jittered after the cap.
+ * Exponential backoff, jittered, capped: no delay exceeds `maxDelay`.
  *
  * @since 0.1.0
  * @category models

@@ -41,6 +41,9 @@ export interface FollowerContext {
   readonly onAdvance: (slot: number) => Effect.Effect<void>
 }
 
+const pair: ReadonlyArray<string> = ["head", "chain_reorg"]
+const headAlone: ReadonlyArray<string> = ["head"]
+
 /** The part of `GET /eth/v1/beacon/headers/head` the seed needs. */
 const HeaderResponse = Schema.Struct({
   execution_optimistic: Schema.optionalWith(Schema.Boolean, { default: () => false }),
@@ -183,22 +186,11 @@ export const follow = (
     }
   }
 
-  /** Some servers reject `chain_reorg` (400) or never answer a request naming it: follow `head` alone then. */
-  const fallBackIfTopicsRefused = (error: BeaconStreamError) => {
-    const refused = error.status === 400 || (error.reason === "stalled" && tracker.state._tag === "Connecting")
-    if (tracker.topics.length === 1 || !refused) return Effect.void
-    tracker.topics = ["head"]
-    return Effect.logWarning("node refused the head+chain_reorg subscription, following head only").pipe(
-      Effect.annotateLogs({ node: node.display, reason: error.reason, detail: error.detail })
-    )
-  }
-
   const policy = RetryPolicy.make(config.retry).pipe(
     Schedule.onDecision((step, decision) =>
       Effect.gen(function*() {
         const at = now()
         const next = ScheduleDecision.isContinue(decision) ? ScheduleIntervals.start(decision.intervals) : at
-        yield* fallBackIfTopicsRefused(step.error)
         tracker.failed(step.error, step.attempt, at, next)
         // A dead node's head must never count as newest.
         yield* cache.remove(node.id)
@@ -227,27 +219,72 @@ export const follow = (
     return onHeads(heads)
   }
 
-  /** One connection, from request to failure. */
-  const connection = Effect.gen(function*() {
-    const kick = yield* Deferred.make<never, BeaconStreamError>()
-    const client = yield* HttpClient.HttpClient
-    tracker.connecting(now(), kick)
-    yield* context.publishStatus(tracker)
-    return yield* BeaconEventStream.run(node, {
-      topics: tracker.topics,
+  /** Follows `head` alone on this connection, saying why when the pair was accepted until now. */
+  const followHeadAlone = (evidence: string) =>
+    Effect.suspend(() => {
+      tracker.topics = headAlone
+      if (tracker.pairRefusal !== undefined) return Effect.void
+      tracker.pairRefusal = evidence
+      return Effect.logWarning("node refuses the head+chain_reorg subscription, following head only").pipe(
+        Effect.annotateLogs({ node: node.display, evidence })
+      )
+    })
+
+  /** One request for `topics`, from request to failure; `evidence`: why `head` alone, said once it opens. */
+  const stream = (
+    topics: ReadonlyArray<string>,
+    kick: Deferred.Deferred<never, BeaconStreamError>,
+    client: HttpClient.HttpClient,
+    evidence?: string
+  ) =>
+    BeaconEventStream.run(node, {
+      topics,
       idleTimeout: config.idleTimeout,
       maxEventSize: config.maxEventSize,
       stop: Deferred.await(kick),
       onOpen: Effect.suspend(() => {
         tracker.opened(now())
+        if (topics === pair) tracker.pairRefusal = undefined
         // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
         const seeding = Effect.provideService(seed(context, tracker), HttpClient.HttpClient, client)
-        return Effect.zipRight(context.publishStatus(tracker), Effect.forkScoped(seeding))
+        const said = evidence === undefined ? Effect.void : followHeadAlone(evidence)
+        return Effect.zipRight(Effect.zipRight(said, context.publishStatus(tracker)), Effect.forkScoped(seeding))
       }),
       onBytes: (at) => {
         tracker.lastActivityAt = at
       }
     }, onEvents)
+
+  /**
+   * Some servers refuse `chain_reorg`: newer ones answer 400 to the pair, Lodestar v1.5.1 never answered a request
+   * naming it. Only evidence turns the pair off, and only for one connection (the next one asks for the pair again):
+   * a 400 to the pair (then `head` alone is asked at once, no failure counted), or the pair left unanswered until
+   * it was dropped while `head` alone, asked next, opens. A drop before the answer is no evidence by itself (a
+   * syncing node answers with its first event): it only makes the next attempt ask for `head` alone, to find out.
+   */
+  let askHeadAlone = false
+
+  /** One connection, from request to failure. */
+  const connection = Effect.gen(function*() {
+    const kick = yield* Deferred.make<never, BeaconStreamError>()
+    const client = yield* HttpClient.HttpClient
+    const trial = askHeadAlone
+    askHeadAlone = false
+    tracker.topics = trial ? headAlone : pair
+    tracker.connecting(now(), kick)
+    yield* context.publishStatus(tracker)
+    if (trial) return yield* stream(headAlone, kick, client, "unanswered until dropped, while head alone answers")
+    return yield* stream(pair, kick, client).pipe(
+      Effect.catchIf(
+        (error) => error.status === 400,
+        () => Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, kick, client))
+      ),
+      Effect.tapError((error) =>
+        Effect.sync(() => {
+          askHeadAlone = error.reason === "stalled" && tracker.state._tag === "Connecting" && tracker.topics === pair
+        })
+      )
+    )
   })
 
   /**

@@ -23,8 +23,10 @@ export class NodeTracker {
   private readonly counters: Mutable<NodeCounters>
   private readonly disconnects: Record<DisconnectReason, number>
   lastActivityAt: number | undefined = undefined
-  /** Subscribed topics: `head` and `chain_reorg` until the node refuses the pair. */
+  /** Topics of the current connection: `head` and `chain_reorg`, or `head` alone (see `NodeFollower`). */
   topics: ReadonlyArray<string> = ["head", "chain_reorg"]
+  /** Why the node is followed on `head` alone (logged once), until a connection for the pair opens again. */
+  pairRefusal: string | undefined = undefined
   lastReorg: LastReorg | undefined = undefined
   /** New head block of the last reorg counted: a head and a chain_reorg for one switch count once. */
   private lastReorgBlock: Root | undefined = undefined

@@ -1,10 +1,12 @@
 /**
  * The reconnect policy of one beacon node's stream, as a `Schedule`.
  *
- * Exponential from `initialDelay` by `factor`, capped at `maxDelay`, then
- * jittered; a rejected node (4xx) waits the capped delay straight away. It never
- * gives up: a beacon node may come back at any time. It is meant for
- * `Stream.retry`, which resets it as soon as a reconnected stream emits again.
+ * Exponential from `initialDelay` by `factor`, jittered, then capped at
+ * `maxDelay`: the cap is the longest wait there is, jitter included (near the
+ * cap, jitter can only shorten a delay). A rejected node (4xx) waits the
+ * capped delay straight away. It never gives up: a beacon node may come back at
+ * any time. The monitor drives it by hand and resets it as soon as a
+ * reconnected stream delivers again.
  *
  * @since 0.1.0
  */
@@ -35,12 +37,14 @@ export const make = (options: RetryOptions): Schedule.Schedule<RetryStep, Beacon
     Schedule.intersect(Schedule.count),
     Schedule.map(([[, error], count]): RetryStep => ({ attempt: count + 1, error })),
     Schedule.modifyDelay((step, delay) => step.error.isRejected ? options.maxDelay : delay),
-    Schedule.jitteredWith(options.jitter)
+    Schedule.jitteredWith(options.jitter),
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, options.maxDelay))
   )
 
 /**
  * The delay before the given attempt without jitter, for status displays and
  * tests: `min(initialDelay × factor^(attempt-1), maxDelay)`, or `maxDelay` if rejected.
+ * With jitter, the delay is this times the jitter factor, and never more than `maxDelay`.
  *
  * @since 0.1.0
  */

@@ -51,16 +51,32 @@ describe("HeadMonitor retry policy (TestClock)", () => {
         }))
     }))
 
-  it.scoped("jitters the capped delay within the configured bounds", () =>
+  /** The first `attempts` delays of a node that stays down, with the jitter's random number pinned to `random`. */
+  const delaysWith = (random: number, attempts: number) =>
     Effect.gen(function*() {
       const server = yield* BeaconNodeServer.make()
       yield* stop(server)
-      yield* withMonitor([server], (monitor) =>
+      return yield* withMonitor([server], (monitor) =>
         Effect.gen(function*() {
-          const first = yield* awaitWaiting(monitor, server, "Backoff", 1)
-          // Random.fixed([0.9]) → factor 0.8 × 0.1 + 1.2 × 0.9 = 1.16
-          expect(first.nextAttemptAt - first.since).toBeCloseTo(250 * 1.16, 6)
-        }), undefined, 0.9)
+          const delays: Array<number> = []
+          for (let attempt = 1; attempt <= attempts; attempt++) {
+            const state = yield* awaitWaiting(monitor, server, "Backoff", attempt)
+            delays.push(state.nextAttemptAt - state.since)
+            yield* TestClock.adjust(delays[delays.length - 1]!)
+          }
+          return delays
+        }), undefined, random)
+    })
+
+  it.scoped("jitters every delay within the bounds, and the jittered delay never exceeds the cap", () =>
+    Effect.gen(function*() {
+      // Random 0.9 → factor 0.8 × 0.1 + 1.2 × 0.9 = 1.16: below the cap each delay is 1.16 × its step, at the cap
+      // 1.16 × 6 s would be 6.96 s, and the cap holds it at 6 s.
+      const high = yield* delaysWith(0.9, 8)
+      expect(high.map(Math.round)).toEqual([290, 580, 1160, 2320, 4640, 6000, 6000, 6000])
+      // Random 0.1 → factor 0.84: every delay, the capped ones too, is jittered down.
+      const low = yield* delaysWith(0.1, 8)
+      expect(low.map(Math.round)).toEqual([210, 420, 840, 1680, 3360, 5040, 5040, 5040])
     }))
 
   it.scoped("resets the backoff once a reconnected stream delivers data", () =>
@@ -219,10 +235,19 @@ describe("HeadMonitor with faulty nodes (live)", () => {
           bad!.send("head", headData(2))
           yield* waitFor("bad slot 2", Effect.sync(() => events.some((e) => e.node === bad!.url && e.slot === 2)))
           expect((yield* statusOf(monitor, bad!)).counters.invalidEvents).toBe(3)
-          // Oversized: dropped and reconnected, the node is followed again.
+          // Oversized: dropped and reconnected, the node is followed again. The Backoff lasts 20 ms, too short to
+          // catch by polling: the status changes tell it.
+          const changes = yield* monitor.subscribeStatus
+          const badStates: Array<NodeStatus["state"]> = []
+          yield* changes.pipe(
+            Stream.filter((status) => status.node.display === bad!.url),
+            Stream.runForEach((status) => Effect.sync(() => badStates.push(status.state))),
+            Effect.forkScoped
+          )
           bad!.sendRaw(`event: head\ndata: ${"x".repeat(5_000)}`)
-          yield* awaitWaiting(monitor, bad!, "Backoff", 1).pipe(Effect.either)
-          yield* waitFor("bad reconnected", Effect.sync(() => bad!.requests === 2))
+          yield* waitFor("bad reconnected", Effect.sync(() => bad!.requests === 2 && badStates.length >= 2))
+          expect(badStates.map((state) => state._tag === "Backoff" ? `${state.reason} ${state.attempt}` : state._tag))
+            .toEqual(["oversized 1", "Connecting"])
           good!.send("head", headData(2))
           bad!.send("head", headData(3))
           yield* waitFor("bad slot 3", Effect.sync(() => events.some((e) => e.node === bad!.url && e.slot === 3)))

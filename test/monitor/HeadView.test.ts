@@ -112,7 +112,7 @@ describe("reorgs", () => {
         }))
     }))
 
-  it.scopedLive("falls back to head alone for a node that answers 400 to the combined topics", () =>
+  it.scopedLive("asks for head alone at once when the combined topics get 400, and for the pair again next time", () =>
     Effect.gen(function*() {
       const server = yield* BeaconNodeServer.make()
       server.unknownTopics = { topics: new Set(["chain_reorg"]), answer: "400" }
@@ -123,11 +123,20 @@ describe("reorgs", () => {
           server.send("head", headData(4))
           const status = yield* waitFor("head", Effect.map(statusOf(monitor, server), (s) => s.head?.slot === 4 && s))
           expect(status.topics).toEqual(["head"])
-          expect(status.counters.disconnects.rejected).toBe(1)
+          // The 400 was the answer to a question about topics, not a failure of the node.
+          expect(status.counters.disconnects.rejected).toBe(0)
+          // Not for good: the node may have been upgraded by the time it reconnects.
+          server.unknownTopics = undefined
+          server.endStreams()
+          yield* waitFor("third request", Effect.sync(() => server.requests === 3))
+          server.send("head", headData(5))
+          const again = yield* waitFor("head 5", Effect.map(statusOf(monitor, server), (s) => s.head?.slot === 5 && s))
+          expect(server.requestedTopics).toEqual(["head,chain_reorg", "head", "head,chain_reorg"])
+          expect(again.topics).toEqual(["head", "chain_reorg"])
         }), { retry: { initialDelay: "10 millis", maxDelay: "10 millis" } })
     }))
 
-  it.scoped("falls back to head alone for a node that never answers the combined topics (TestClock)", () =>
+  it.scoped("follows head alone when the combined topics go unanswered while head alone answers (TestClock)", () =>
     Effect.gen(function*() {
       const server = yield* BeaconNodeServer.make()
       server.unknownTopics = { topics: new Set(["chain_reorg"]), answer: "hang" }
@@ -136,10 +145,39 @@ describe("reorgs", () => {
           yield* waitFor("request", Effect.sync(() => server.requests === 1))
           yield* TestClock.adjust("36 seconds")
           yield* waitFor("stalled", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
+          // The stall alone proves nothing: the next attempt asks for head alone, to find out.
           yield* TestClock.adjust("250 millis")
           yield* waitFor("head-only request", Effect.sync(() => server.requests === 2))
           expect(server.requestedTopics).toEqual(["head,chain_reorg", "head"])
-          expect((yield* statusOf(monitor, server)).topics).toEqual(["head"])
+          server.send("head", headData(3))
+          const open = yield* waitFor("open", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Open" && s))
+          expect(open.topics).toEqual(["head"])
+          // The next connection asks for the pair again.
+          server.endStreams()
+          yield* TestClock.adjust("250 millis")
+          yield* waitFor("third request", Effect.sync(() => server.requests === 3))
+          expect(server.requestedTopics).toEqual(["head,chain_reorg", "head", "head,chain_reorg"])
+        }))
+    }))
+
+  it.scoped("a node dropped before it answers keeps chain_reorg when head alone goes unanswered too (TestClock)", () =>
+    Effect.gen(function*() {
+      // A syncing node answers with its first event, whatever the topics: silence is no refusal of the pair.
+      const server = yield* BeaconNodeServer.make()
+      server.mode = { _tag: "silent" }
+      yield* withMonitor([server], (monitor) =>
+        Effect.gen(function*() {
+          yield* waitFor("request", Effect.sync(() => server.requests === 1))
+          yield* TestClock.adjust("36 seconds")
+          yield* waitFor("stalled", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
+          yield* TestClock.adjust("250 millis")
+          yield* waitFor("head-only request", Effect.sync(() => server.requests === 2))
+          yield* TestClock.adjust("36 seconds")
+          yield* waitFor("stalled again", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
+          yield* TestClock.adjust("500 millis")
+          yield* waitFor("third request", Effect.sync(() => server.requests === 3))
+          expect(server.requestedTopics).toEqual(["head,chain_reorg", "head", "head,chain_reorg"])
+          expect((yield* statusOf(monitor, server)).topics).toEqual(["head", "chain_reorg"])
         }))
     }))
 })
