@@ -61,6 +61,8 @@ export * as SlotClock from "./health/SlotClock.js"
 /** One REST request to a node, and asking nodes one at a time in a given order. */
 export * as NodeRequest from "./requests/NodeRequest.js"
 export * as InOrder from "./requests/InOrder.js"
+/** The chain's slot length: configured, or read from the nodes' spec. */
+export * as SlotDuration from "./requests/SlotDuration.js"
 
 /** Routing requests: best node first with fallback, waiting for a slot's head, head-cache queries. */
 export * as FirstSuccess from "./routing/FirstSuccess.js"

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { Config, type ConfigError, Context, Data, Effect, Either, Layer, Stream, SubscriptionRef } from "effect"
-import { MonitorConfig } from "../config/MonitorConfig.js"
+import { defaults, MonitorConfig } from "../config/MonitorConfig.js"
 import { type BeaconNode, type BeaconNodeId, parse } from "../node/BeaconNode.js"
 
 /**
@@ -121,7 +121,7 @@ export const make = (
   urls: ReadonlyArray<string>
 ): Effect.Effect<CandidateListService, InvalidCandidateList, MonitorConfig> =>
   Effect.gen(function*() {
-    const { maxCandidates } = yield* MonitorConfig
+    const maxCandidates = (yield* MonitorConfig).maxCandidates ?? defaults.maxCandidates
     const initial = yield* validate(urls, maxCandidates)
     const ref = yield* SubscriptionRef.make(candidates(initial, 0))
     return {

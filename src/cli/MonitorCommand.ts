@@ -21,10 +21,8 @@ import { Screen } from "./Screen.js"
 import { StartupError } from "./StartupError.js"
 import * as StatusReporter from "./StatusReporter.js"
 
-/** Slot duration assumed when neither a flag nor any node tells it: mainnet's. */
-const fallbackSecondsPerSlot = 12
-/** How long start-up waits for a node to tell the slot timing. */
-const slotTimingTimeout = Duration.seconds(3)
+/** How long start-up waits for a node to tell the genesis time. */
+const genesisTimeout = Duration.seconds(3)
 
 const flagError = (flag: string, message: string) => new StartupError({ message: flagProblem(flag, message) })
 
@@ -41,67 +39,41 @@ export const parseBeaconNodes = (raw: string, max: number): Effect.Effect<Array<
   })
 
 /**
- * The slot clock: both overrides given, or read from the nodes (either override
- * still wins over what they say), or mainnet's 12 s slots if no node answers in time.
+ * The slot clock: the monitor's slot length (the flag's, else the chain's own), and genesis from the flag, else
+ * from the first node that tells it (0 with a warning if none does in time).
  */
-const slotClock = (flags: MonitorFlags, urls: ReadonlyArray<string>, maxCandidates: number) =>
+const slotClock = (flags: MonitorFlags, urls: ReadonlyArray<string>, slotDuration: Duration.Duration) =>
   Effect.gen(function*() {
-    if (Option.isSome(flags.secondsPerSlot) && Option.isSome(flags.genesisTime)) {
-      return SlotClock.make({
-        genesisTime: flags.genesisTime.value,
-        slotDuration: Duration.seconds(flags.secondsPerSlot.value)
-      })
-    }
-    const read = yield* SlotClock.fromNodes.pipe(
-      Effect.timeoutFail({ duration: slotTimingTimeout, onTimeout: () => "no answer in time" }),
+    if (Option.isSome(flags.genesisTime)) return SlotClock.make({ genesisTime: flags.genesisTime.value, slotDuration })
+    const read = yield* SlotClock.fromNodes(slotDuration).pipe(
+      Effect.timeoutFail({ duration: genesisTimeout, onTimeout: () => "no answer in time" }),
       Effect.mapError((error) => typeof error === "string" ? error : error.message),
       Effect.provide(CandidateList.layer(urls)),
-      Effect.provide(MonitorConfig.layer({ maxCandidates })),
+      Effect.provide(MonitorConfig.layer({ maxCandidates: urls.length })),
       Effect.provide(NodeHttpClient.layer),
       Effect.either
     )
-    if (Either.isLeft(read)) {
-      yield* Effect.logWarning(
-        "cannot read the slot timing from any beacon node; assuming 12 s slots (set --seconds-per-slot and --genesis-time)"
-      ).pipe(Effect.annotateLogs({ reason: read.left }))
-    }
-    const fromNodes = Either.getRight(read)
-    return SlotClock.make({
-      genesisTime: Option.getOrElse(
-        flags.genesisTime,
-        () => Option.match(fromNodes, { onNone: () => 0, onSome: (clock) => clock.genesis / 1000 })
-      ),
-      slotDuration: Option.match(flags.secondsPerSlot, {
-        onSome: Duration.seconds,
-        onNone: () =>
-          Option.match(fromNodes, {
-            onNone: () => Duration.seconds(fallbackSecondsPerSlot),
-            onSome: (clock) => clock.slotDuration
-          })
-      })
-    })
+    if (Either.isRight(read)) return read.right
+    yield* Effect.logWarning("cannot read the genesis time from any beacon node; slots are counted from 0 (set --genesis-time)")
+      .pipe(Effect.annotateLogs({ reason: read.left }))
+    return SlotClock.make({ genesisTime: 0, slotDuration })
   })
 
-/** The tuning: flags where given, else the defaults, with the slot-sized ones scaled to the actual slot. */
-const monitorOptions = (
-  flags: MonitorFlags,
-  slot: Duration.Duration,
-  maxCandidates: number
-): MonitorConfig.MonitorOptions => {
+/** The tuning given by flags; the rest takes the defaults, the slot-sized ones worked out by the monitor. */
+const monitorOptions = (flags: MonitorFlags, maxCandidates: number): MonitorConfig.MonitorOptionsInput => {
   const { defaults } = MonitorConfig
-  const ms = (value: Option.Option<number>, fallback: Duration.Duration) =>
-    Option.match(value, { onNone: () => fallback, onSome: Duration.millis })
   const jitter = Option.getOrElse(flags.retryJitter, () => defaults.retry.jitter.max - 1)
-  return MonitorConfig.make({
+  return {
     retry: {
-      initialDelay: ms(flags.retryInitialDelayMs, defaults.retry.initialDelay),
-      factor: Option.getOrElse(flags.retryFactor, () => defaults.retry.factor),
-      maxDelay: ms(flags.retryMaxDelayMs, Duration.times(slot, 0.5)),
+      initialDelay: Option.getOrUndefined(flags.retryInitialDelayMs),
+      factor: Option.getOrUndefined(flags.retryFactor),
+      maxDelay: Option.getOrUndefined(flags.retryMaxDelayMs),
       jitter: { min: 1 - jitter, max: 1 + jitter }
     },
-    idleTimeout: ms(flags.idleTimeoutMs, Duration.times(slot, 3)),
+    idleTimeout: Option.getOrUndefined(flags.idleTimeoutMs),
+    slotDuration: Option.getOrUndefined(Option.map(flags.secondsPerSlot, Duration.seconds)),
     maxCandidates
-  })
+  }
 }
 
 const listenError = (flag: string, address: string, port: number) => (error: unknown) => {
@@ -155,12 +127,13 @@ const program = (
       urls = given
     }
 
-    const clock = yield* slotClock(flags, urls, maxCandidates)
-    const options = monitorOptions(flags, clock.slotDuration, maxCandidates)
-
-    const monitor = HeadMonitor.layerNode(urls, options).pipe(
-      Layer.mapError((error) => flagError("beacon-nodes", error.message))
+    const monitor = yield* Layer.build(
+      HeadMonitor.layerNode(urls, monitorOptions(flags, maxCandidates)).pipe(
+        Layer.mapError((error) => flagError("beacon-nodes", error.message))
+      )
     )
+    const { idleTimeout, retry, slotDuration } = Context.get(monitor, HeadMonitor.HeadMonitor).options
+    const clock = yield* slotClock(flags, urls, slotDuration)
     const admin = AdminApi.layer({
       host: flags.httpAddress,
       port: flags.httpPort,
@@ -177,8 +150,8 @@ const program = (
     )
     const context = yield* Layer.build(
       Layer.mergeAll(admin, metrics).pipe(
-        Layer.provideMerge(monitor),
-        Layer.provideMerge(SlotClock.layer({ genesisTime: clock.genesis / 1000, slotDuration: clock.slotDuration }))
+        Layer.provideMerge(Layer.succeedContext(monitor)),
+        Layer.provideMerge(Layer.succeed(SlotClock.SlotClock, clock))
       )
     )
 
@@ -188,7 +161,9 @@ const program = (
     yield* Effect.logInfo("monitoring").pipe(
       Effect.annotateLogs({
         nodes: urls.length,
-        slotSeconds: Duration.toSeconds(clock.slotDuration),
+        slotSeconds: Duration.toSeconds(slotDuration),
+        idleTimeoutMs: Duration.toMillis(idleTimeout),
+        retryCapMs: Duration.toMillis(retry.maxDelay),
         admin: Context.get(context, AdminApi.AdminApi).url,
         metrics: `${Context.get(context, Metrics.MetricsServer).url}/metrics`,
         stop: "Ctrl-C or SIGTERM"

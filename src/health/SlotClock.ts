@@ -5,11 +5,13 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { Uint64String } from "../events/BeaconEvent.js"
+import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import { type AllNodesFailed, firstSuccessIn } from "../requests/InOrder.js"
-import { getJson, NodeRequestError } from "../requests/NodeRequest.js"
+import { getJson, type NodeRequestError } from "../requests/NodeRequest.js"
+import * as SlotDuration from "../requests/SlotDuration.js"
 
 /**
  * @since 0.1.0
@@ -71,63 +73,71 @@ export const layer = (options: SlotClockOptions): Layer.Layer<SlotClock> => Laye
 
 const Genesis = Schema.Struct({ data: Schema.Struct({ genesis_time: Uint64String }) })
 
-/** `SECONDS_PER_SLOT`, or `SLOT_DURATION_MS` where a newer spec gives the slot length in milliseconds. */
-const Spec = Schema.Struct({
-  data: Schema.Struct({
-    SECONDS_PER_SLOT: Schema.optional(Uint64String),
-    SLOT_DURATION_MS: Schema.optional(Uint64String)
-  })
-})
-
 /**
- * Reads genesis time and slot length from the first candidate that answers
- * both `/eth/v1/beacon/genesis` and `/eth/v1/config/spec`, in list order (each
- * node asked at most twice).
+ * Reads the genesis time, and the slot length unless given, from the first
+ * candidate that answers `/eth/v1/beacon/genesis` (and `/eth/v1/config/spec`),
+ * in list order (each node asked at most twice).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromNodes: Effect.Effect<
-  SlotClockService,
-  AllNodesFailed<NodeRequestError>,
-  CandidateList | HttpClient.HttpClient
-> = Effect.gen(function*() {
-  const { nodes } = yield* (yield* CandidateList).get
-  return yield* firstSuccessIn(nodes, (node) =>
-    Effect.gen(function*() {
-      const genesis = yield* getJson(node, "/eth/v1/beacon/genesis", Genesis)
-      const { data } = yield* getJson(node, "/eth/v1/config/spec", Spec)
-      const millis = data.SLOT_DURATION_MS ?? (data.SECONDS_PER_SLOT ?? 0) * 1000
-      if (millis === 0) {
-        return yield* new NodeRequestError({
-          node: node.display,
-          path: "/eth/v1/config/spec",
-          reason: "invalid",
-          detail: "no SECONDS_PER_SLOT or SLOT_DURATION_MS"
+export const fromNodes = (
+  slotDuration?: Duration.DurationInput
+): Effect.Effect<SlotClockService, AllNodesFailed<NodeRequestError>, CandidateList | HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const { nodes } = yield* (yield* CandidateList).get
+    return yield* firstSuccessIn(nodes, (node) =>
+      Effect.gen(function*() {
+        const genesis = yield* getJson(node, "/eth/v1/beacon/genesis", Genesis)
+        return make({
+          genesisTime: genesis.data.genesis_time,
+          slotDuration: slotDuration ?? (yield* SlotDuration.ofNode(node))
         })
-      }
-      return make({ genesisTime: genesis.data.genesis_time, slotDuration: Duration.millis(millis) })
-    }))
-})
+      }))
+  })
 
 /**
- * A slot clock read from the candidates (see {@link fromNodes}). While no node
- * answers, it logs why and asks again every `retryEvery` (default 5 s), so a
- * program started before its nodes waits for them.
+ * @since 0.1.0
+ * @category models
+ */
+export interface FromNodesOptions {
+  /** The slot length, if not the chain's own (default: the `HeadMonitor`'s when one is in the context). */
+  readonly slotDuration?: Duration.DurationInput | undefined
+  /** How long to wait before asking again while no node answers (default 5 s). */
+  readonly retryEvery?: Duration.DurationInput | undefined
+}
+
+/**
+ * A slot clock read from the candidates (see {@link fromNodes}). The slot
+ * length is `slotDuration` if given, else the `HeadMonitor`'s if one is in the
+ * context (so that the health lookahead and the monitor count one slot), else
+ * the node's own. While no node answers, it logs why and asks again every
+ * `retryEvery`, so a program started before its nodes waits for them.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerFromNodes = (
-  retryEvery: Duration.DurationInput = Duration.seconds(5)
+  options: FromNodesOptions = {}
 ): Layer.Layer<SlotClock, never, CandidateList | HttpClient.HttpClient> => {
-  const read: Effect.Effect<SlotClockService, never, CandidateList | HttpClient.HttpClient> = fromNodes.pipe(
-    Effect.catchAll((error) =>
-      Effect.logWarning("cannot read the slot clock from any node, retrying", error.message).pipe(
-        Effect.zipRight(Effect.sleep(retryEvery)),
-        Effect.zipRight(Effect.suspend(() => read))
+  const retryEvery = options.retryEvery ?? Duration.seconds(5)
+  const read = (
+    slotDuration: Duration.DurationInput | undefined
+  ): Effect.Effect<SlotClockService, never, CandidateList | HttpClient.HttpClient> =>
+    fromNodes(slotDuration).pipe(
+      Effect.catchAll((error) =>
+        Effect.logWarning("cannot read the slot clock from any node, retrying", error.message).pipe(
+          Effect.zipRight(Effect.sleep(retryEvery)),
+          Effect.zipRight(Effect.suspend(() => read(slotDuration)))
+        )
       )
     )
+  return Layer.effect(
+    SlotClock,
+    Effect.flatMap(Effect.serviceOption(HeadMonitor), (monitor) =>
+      read(
+        options.slotDuration ??
+          Option.getOrUndefined(Option.map(monitor, (running) => running.options.slotDuration))
+      ))
   )
-  return Layer.effect(SlotClock, read)
 }

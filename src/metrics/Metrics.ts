@@ -15,7 +15,7 @@
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Context, Duration, Effect, Layer, type Scope, Stream } from "effect"
 import { createServer } from "node:http"
 import * as Prometheus from "prom-client"
 import { CandidateList } from "../candidates/CandidateList.js"
@@ -31,8 +31,16 @@ import { FirstSeen } from "./FirstSeen.js"
  */
 export const prefix = "beacon_head_monitor_"
 
-/** Upper bounds (seconds) of the head-delay histogram: peered nodes are milliseconds apart, a struggling one seconds. */
-const delayBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8]
+/**
+ * Upper bounds (seconds) of the head-delay histogram: peered nodes are milliseconds apart, a struggling one a good
+ * part of a slot. Fixed below a twelfth of the slot, then 1/12, 1/6, 1/3 and 2/3 of the chain's slot (1, 2, 4, 8 s
+ * on mainnet).
+ */
+const delayBuckets = (slot: Duration.Duration): ReadonlyArray<number> => {
+  const seconds = Duration.toMillis(slot) / 1000
+  const fractions = [1 / 12, 1 / 6, 1 / 3, 2 / 3].map((fraction) => seconds * fraction)
+  return [...[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5].filter((bound) => bound < fractions[0]!), ...fractions]
+}
 
 /**
  * @since 0.1.0
@@ -149,7 +157,7 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
       name: `${prefix}node_head_delay_seconds`,
       help: "How long after the first node to see a slot this node saw it (0 for the first).",
       labelNames: ["index", "node"],
-      buckets: delayBuckets,
+      buckets: [...delayBuckets(monitor.options.slotDuration)],
       registers: [registry],
       collect() {
         const current = new Set(snapshot.nodes.map((status) => seriesKey(nodeLabels(status))))

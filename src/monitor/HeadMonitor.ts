@@ -37,6 +37,7 @@ import * as MonitorConfigModule from "../config/MonitorConfig.js"
 import { MonitorConfig } from "../config/MonitorConfig.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
 import type { HeadEvent } from "./HeadEvent.js"
+import * as SlotDuration from "../requests/SlotDuration.js"
 import { type FollowerContext, follow } from "./NodeFollower.js"
 import { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
@@ -47,6 +48,8 @@ import type { NodeStatus } from "./NodeStatus.js"
  * @category models
  */
 export interface HeadMonitorService {
+  /** The tuning in effect: the configured values, and the slot-sized ones worked out for the chain's slot. */
+  readonly options: MonitorConfigModule.MonitorOptions
   /** Every head event of every node, from the moment the stream is run. */
   readonly heads: Stream.Stream<HeadEvent>
   /** Subscribes now, so that no event emitted after this effect is missed by the returned stream. */
@@ -123,8 +126,14 @@ export const make: Effect.Effect<
   never,
   Scope.Scope | CandidateList | BeaconHeadCache | MonitorConfig | HttpClient.HttpClient
 > = Effect.gen(function*() {
-  const config = yield* MonitorConfig
   const candidates = yield* CandidateList
+  const configured = yield* MonitorConfig
+  // Every slot-sized timing follows one slot length: the configured one, else the chain's own.
+  const slotDuration = yield* SlotDuration.resolve(
+    (yield* candidates.get).nodes,
+    Option.map(Option.fromNullable(configured.slotDuration), Duration.decode)
+  )
+  const config = MonitorConfigModule.make(configured, slotDuration)
   const cache = yield* BeaconHeadCache
   const clock = yield* Effect.clock
   const fibers = yield* FiberMap.make<BeaconNodeId>()
@@ -223,6 +232,7 @@ export const make: Effect.Effect<
   }
 
   const service: HeadMonitorService = {
+    options: config,
     heads: Stream.unwrapScoped(heads.subscribe),
     subscribe: heads.subscribe,
     subscribeReorgs: reorgs.subscribe,
@@ -273,6 +283,13 @@ export const layerWithCache: Layer.Layer<
  * The monitor and a read-only view of its own head cache. Needs a
  * `CandidateList`, a `MonitorConfig` and an `HttpClient`; closing the layer's
  * scope interrupts every node fiber and aborts every request.
+ *
+ * The slot length, which every slot-sized timing follows (staleness, the retry
+ * cap, the idle limit, quiet-chain probes), is the configured `slotDuration`,
+ * else the chain's own: the layer asks every node's `/eth/v1/config/spec` at
+ * once (3 s at most) and takes the first in list order that tells it; with none
+ * answering, mainnet's 12 s, with a warning. Nodes that say otherwise are named
+ * in one warning. `options` tells what came out.
  *
  * @since 0.1.0
  * @category layers

@@ -8,6 +8,7 @@
  * head, so the figure is reconnect time, not slot time. Mainnet defaults.
  */
 import * as MonitorConfig from "../../src/config/MonitorConfig.js"
+import { mainnet as mainnetSlot } from "../../src/requests/SlotDuration.js"
 import * as RetryPolicy from "../../src/stream/RetryPolicy.js"
 import { Duration } from "effect"
 import * as MonitorClient from "./MonitorClient.js"
@@ -29,7 +30,7 @@ interface Sample {
 }
 
 export const run = async (): Promise<ScenarioResult> => {
-  const { retry } = MonitorConfig.defaults
+  const { retry } = MonitorConfig.make({}, mainnetSlot)
   const servers = await Promise.all(downFor.flatMap((seconds) =>
     range(perDuration).map(async () => {
       const server = new MultiNodeServer()
@@ -41,7 +42,7 @@ export const run = async (): Promise<ScenarioResult> => {
   ))
   const firstHeadAt = new Map<string, number>()
   let returnedAt = new Map<string, number>()
-  const monitor = await MonitorClient.start(servers.map((s) => s.url), {}, (event) => {
+  const monitor = await MonitorClient.start(servers.map((s) => s.url), { slotDuration: mainnetSlot }, (event) => {
     const back = returnedAt.get(event.node.id)
     if (back !== undefined && !firstHeadAt.has(event.node.id)) firstHeadAt.set(event.node.id, performance.now())
   })

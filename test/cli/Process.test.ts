@@ -159,6 +159,8 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       const [, adminUrl] = await monitor.line(/message="admin API listening" url=(\S+)/)
       const [, metricsUrl] = await monitor.line(/message="metrics listening" url=(\S+)/)
       const api = admin(adminUrl!, tokenFile)
+      // Every slot-sized timing follows the 1-s slots the nodes tell.
+      await monitor.line(/message=monitoring(?=.* slotSeconds=1 )(?=.* idleTimeoutMs=3000 )(?=.* retryCapMs=500 )/)
 
       const before = await until("heads from both nodes", async () => headsFromEvery((await api.health()).text, 2))
       expect(before.map((e) => e.url)).toEqual([u0, `http://user:***@127.0.0.1:${new URL(u1).port}?apikey=***`])
@@ -210,6 +212,7 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       await monitor.line(/to follow real beacon nodes: --beacon-nodes .*BEACON_NODES/)
       const [, adminUrl] = await monitor.line(/message="admin API listening" url=(\S+)/)
       const api = admin(adminUrl!, tokenFile)
+      await monitor.line(/message=monitoring(?=.* slotSeconds=2 )(?=.* idleTimeoutMs=6000 )(?=.* retryCapMs=1000 )/)
       await until("heads from the three simulated nodes", async () => headsFromEvery((await api.health()).text, 3))
       await monitor.line(/message="new head"/)
 

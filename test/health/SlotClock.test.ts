@@ -40,7 +40,7 @@ describe("SlotClock", () => {
     Effect.gen(function*() {
       const server = yield* BeaconNodeServer.make()
       yield* Effect.promise(() => server.stop())
-      const error = yield* SlotClock.fromNodes.pipe(
+      const error = yield* SlotClock.fromNodes().pipe(
         Effect.flip,
         Effect.provide(CandidateList.layer([server.url])),
         Effect.provide(MonitorConfig.layer()),
