@@ -21,6 +21,12 @@ const program = Effect.gen(function*() {
     ),
     Effect.repeat(Schedule.spaced(10))
   )
-}).pipe(Effect.provide(HeadMonitor.layerNode(urls, { retry: { initialDelay: Number(delay), jitter: { min: 1, max: 1 } } })))
+}).pipe(
+  Effect.provide(HeadMonitor.layerNode(urls, {
+    retry: { initialDelay: Number(delay), jitter: { min: 1, max: 1 } },
+    // Its nodes tell no slot length: given, so that no warning line mixes with the JSON lines on stdout.
+    slotDuration: "12 seconds"
+  }))
+)
 
 NodeRuntime.runMain(program)
