@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Stream, TestClock } from "effect"
+import { type Duration, Effect, Stream, TestClock } from "effect"
+import type { HeadMonitorService } from "../../src/monitor/HeadMonitor.js"
 import type { ReorgEvent } from "../../src/monitor/ReorgEvent.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { headData, root } from "../support/chain.js"
@@ -67,6 +68,21 @@ describe("seed on (re)connect", () => {
         }))
     }))
 })
+
+/** Lets the idle limit pass on a node's unanswered request, then the retry delay, until its `requests`-th request. */
+const dropAndRetry = (
+  monitor: HeadMonitorService,
+  server: BeaconNodeServer.BeaconNodeServer,
+  requests: number,
+  retryDelay: Duration.DurationInput
+) =>
+  Effect.gen(function*() {
+    yield* waitFor(`request ${requests - 1}`, Effect.sync(() => server.requests === requests - 1))
+    yield* TestClock.adjust("36 seconds")
+    yield* waitFor("stalled", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
+    yield* TestClock.adjust(retryDelay)
+    yield* waitFor(`request ${requests}`, Effect.sync(() => server.requests === requests))
+  })
 
 describe("reorgs", () => {
   it.scopedLive("chain_reorg replaces the head; a same-slot head with another root counts once with it", () =>
@@ -142,12 +158,8 @@ describe("reorgs", () => {
       server.unknownTopics = { topics: new Set(["chain_reorg"]), answer: "hang" }
       yield* withMonitor([server], (monitor) =>
         Effect.gen(function*() {
-          yield* waitFor("request", Effect.sync(() => server.requests === 1))
-          yield* TestClock.adjust("36 seconds")
-          yield* waitFor("stalled", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
           // The stall alone proves nothing: the next attempt asks for head alone, to find out.
-          yield* TestClock.adjust("250 millis")
-          yield* waitFor("head-only request", Effect.sync(() => server.requests === 2))
+          yield* dropAndRetry(monitor, server, 2, "250 millis")
           expect(server.requestedTopics).toEqual(["head,chain_reorg", "head"])
           server.send("head", headData(3))
           const open = yield* waitFor("open", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Open" && s))
@@ -167,15 +179,8 @@ describe("reorgs", () => {
       server.mode = { _tag: "silent" }
       yield* withMonitor([server], (monitor) =>
         Effect.gen(function*() {
-          yield* waitFor("request", Effect.sync(() => server.requests === 1))
-          yield* TestClock.adjust("36 seconds")
-          yield* waitFor("stalled", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
-          yield* TestClock.adjust("250 millis")
-          yield* waitFor("head-only request", Effect.sync(() => server.requests === 2))
-          yield* TestClock.adjust("36 seconds")
-          yield* waitFor("stalled again", Effect.map(statusOf(monitor, server), (s) => s.state._tag === "Stalled"))
-          yield* TestClock.adjust("500 millis")
-          yield* waitFor("third request", Effect.sync(() => server.requests === 3))
+          yield* dropAndRetry(monitor, server, 2, "250 millis")
+          yield* dropAndRetry(monitor, server, 3, "500 millis")
           expect(server.requestedTopics).toEqual(["head,chain_reorg", "head", "head,chain_reorg"])
           expect((yield* statusOf(monitor, server)).topics).toEqual(["head", "chain_reorg"])
         }))
