@@ -21,8 +21,10 @@ export * as MonitorConfig from "./config/MonitorConfig.js"
 /** The ordered list of nodes to follow, replaceable at runtime. */
 export * as CandidateList from "./candidates/CandidateList.js"
 
-/** One connection to a node's event stream, and why connections end. */
+/** One connection to a node's event stream, the transport it goes through, and why connections end. */
 export * as BeaconEventStream from "./stream/BeaconEventStream.js"
+export * as StreamTransport from "./stream/StreamTransport.js"
+export * as NodeStreamTransport from "./stream/NodeStreamTransport.js"
 export * as BeaconStreamError from "./stream/BeaconStreamError.js"
 export * as RetryPolicy from "./stream/RetryPolicy.js"
 

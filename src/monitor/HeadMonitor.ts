@@ -36,6 +36,8 @@ import { type Candidates, CandidateList } from "../candidates/CandidateList.js"
 import * as MonitorConfigModule from "../config/MonitorConfig.js"
 import { MonitorConfig } from "../config/MonitorConfig.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
+import * as NodeStreamTransport from "../stream/NodeStreamTransport.js"
+import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import * as SlotDuration from "../requests/SlotDuration.js"
 import { type FollowerContext, follow } from "./NodeFollower.js"
@@ -124,7 +126,7 @@ const makeBroadcast = <A>(): Effect.Effect<Broadcast<A>, never, Scope.Scope> =>
 export const make: Effect.Effect<
   HeadMonitorService,
   never,
-  Scope.Scope | CandidateList | BeaconHeadCache | MonitorConfig | HttpClient.HttpClient
+  Scope.Scope | CandidateList | BeaconHeadCache | MonitorConfig | HttpClient.HttpClient | StreamTransport
 > = Effect.gen(function*() {
   const candidates = yield* CandidateList
   const configured = yield* MonitorConfig
@@ -276,13 +278,14 @@ export const make: Effect.Effect<
 export const layerWithCache: Layer.Layer<
   HeadMonitor,
   never,
-  BeaconHeadCache | CandidateList | MonitorConfig | HttpClient.HttpClient
+  BeaconHeadCache | CandidateList | MonitorConfig | HttpClient.HttpClient | StreamTransport
 > = Layer.scoped(HeadMonitor, make)
 
 /**
  * The monitor and a read-only view of its own head cache. Needs a
- * `CandidateList`, a `MonitorConfig` and an `HttpClient`; closing the layer's
- * scope interrupts every node fiber and aborts every request.
+ * `CandidateList`, a `MonitorConfig`, an `HttpClient` (REST requests) and a
+ * `StreamTransport` (event streams); closing the layer's scope interrupts every
+ * node fiber and aborts every request.
  *
  * The slot length, which every slot-sized timing follows (staleness, the retry
  * cap, the idle limit, quiet-chain probes), is the configured `slotDuration`,
@@ -297,14 +300,13 @@ export const layerWithCache: Layer.Layer<
 export const layer: Layer.Layer<
   HeadMonitor | HeadCacheView,
   never,
-  CandidateList | MonitorConfig | HttpClient.HttpClient
+  CandidateList | MonitorConfig | HttpClient.HttpClient | StreamTransport
 > = Layer.merge(layerWithCache, HeadCacheViewModule.layer).pipe(Layer.provide(HeadCache.layer))
 
 /**
  * Everything wired for Node.js: the monitor and its cache, a candidate list
- * starting with `urls`, the given options and the `node:http` client (which,
- * unlike undici's default, has no body timeout of its own: the stall watchdog
- * decides).
+ * starting with `urls`, the given options, the `node:http` client for REST
+ * requests and the `node:http` stream transport.
  *
  * @since 0.1.0
  * @category layers
@@ -319,5 +321,6 @@ export const layerNode = (
   layer.pipe(
     Layer.provideMerge(CandidateListModule.layer(urls)),
     Layer.provideMerge(MonitorConfigModule.layer(options)),
-    Layer.provide(NodeHttpClient.layer)
+    Layer.provide(NodeHttpClient.layer),
+    Layer.provide(NodeStreamTransport.layer)
   )

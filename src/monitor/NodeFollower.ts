@@ -20,6 +20,7 @@ import { getJson } from "../requests/NodeRequest.js"
 import * as BeaconEventStream from "../stream/BeaconEventStream.js"
 import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
 import * as RetryPolicy from "../stream/RetryPolicy.js"
+import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import type { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
@@ -79,7 +80,7 @@ const seed = (context: FollowerContext, tracker: NodeTracker) =>
 export const follow = (
   context: FollowerContext,
   tracker: NodeTracker
-): Effect.Effect<never, never, HttpClient.HttpClient> => {
+): Effect.Effect<never, never, HttpClient.HttpClient | StreamTransport> => {
   const { cache, config, now } = context
   const { node } = tracker
   /**
@@ -191,6 +192,12 @@ export const follow = (
       Effect.gen(function*() {
         const at = now()
         const next = ScheduleDecision.isContinue(decision) ? ScheduleIntervals.start(decision.intervals) : at
+        // A bug, not the node: said once, loudly, with its cause (the error's message stays secret-free).
+        if (step.error.defect !== undefined) {
+          yield* Effect.logError("handling a node's events failed, reconnecting", step.error.defect).pipe(
+            Effect.annotateLogs({ node: node.display })
+          )
+        }
         tracker.failed(step.error, step.attempt, at, next)
         // A dead node's head must never count as newest.
         yield* cache.remove(node.id)

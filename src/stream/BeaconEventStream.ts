@@ -9,13 +9,12 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Runtime, type Scope } from "effect"
-import * as Http from "node:http"
-import * as Https from "node:https"
+import { Cause, Duration, Effect, Runtime, type Scope } from "effect"
 import type { BeaconEvent } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
-import { BeaconStreamError, fromStatus, fromTransport } from "./BeaconStreamError.js"
+import { BeaconStreamError, fromStatus } from "./BeaconStreamError.js"
 import * as SseDecoder from "./SseDecoder.js"
+import { type ChunkHandler, StreamTransport } from "./StreamTransport.js"
 
 /**
  * @since 0.1.0
@@ -37,30 +36,16 @@ export interface ConnectOptions {
 }
 
 /**
- * The URL of a node's event stream for the given topics.
+ * Opens one connection through the {@link StreamTransport} and hands its
+ * events to `onEvents`, a batch per chunk of bytes, until it fails: it never
+ * succeeds. Interruption aborts the request.
  *
- * @since 0.1.0
- */
-export const eventsUrl = (node: BeaconNode, topics: ReadonlyArray<string>): URL => {
-  const url = node.endpoint("/eth/v1/events")
-  for (const topic of topics) url.searchParams.append("topics", topic)
-  return url
-}
-
-/** Node's own HTTP client for this one long-lived request: it has no body timeout (the watchdog decides). */
-const request = (url: URL): Http.ClientRequest =>
-  (url.protocol === "https:" ? Https : Http).get(url, {
-    headers: { accept: "text/event-stream", "cache-control": "no-cache" }
-  })
-
-/**
- * Opens one connection and hands its events to `onEvents`, a batch per chunk
- * of bytes, until it fails: it never succeeds. Interruption aborts the request.
- *
- * The body is read straight from `node:http` and decoded in its `data`
- * callback, which runs `onEvents` synchronously: this is the hot path, and an
- * Effect stream in between cost several times the decoding itself in time and
- * memory per connection. The watchdog and `stop` race the connection once.
+ * Each chunk is decoded in the transport's callback, which runs `onEvents`
+ * synchronously: this is the hot path, and an Effect stream in between cost
+ * several times the decoding itself in time and memory per connection. The
+ * watchdog and `stop` race the connection once. Whatever `onEvents` or the
+ * decoder throws or dies with fails this connection only, as a `defect`: a
+ * throw in a socket's callback would otherwise end the process.
  *
  * @since 0.1.0
  * @category constructors
@@ -69,14 +54,17 @@ export const run = <R>(
   node: BeaconNode,
   options: ConnectOptions,
   onEvents: (events: ReadonlyArray<BeaconEvent>) => Effect.Effect<void, never, R>
-): Effect.Effect<never, BeaconStreamError, R> =>
+): Effect.Effect<never, BeaconStreamError, R | StreamTransport> =>
   Effect.gen(function*() {
+    const transport = yield* StreamTransport
     const clock = yield* Effect.clock
-    const runEvents = Runtime.runSync(yield* Effect.runtime<R>())
+    const runEvents = Runtime.runSyncExit(yield* Effect.runtime<R>())
     const idleMillis = Duration.toMillis(options.idleTimeout)
     const decoder = SseDecoder.make(options.maxEventSize)
     const fail = (reason: "stalled" | "ended" | "oversized" | "rejected", detail: string) =>
       new BeaconStreamError({ node: node.display, reason, detail })
+    const defect = (cause: Cause.Cause<unknown>) =>
+      new BeaconStreamError({ node: node.display, reason: "defect", detail: "handling its events failed", defect: cause })
 
     let lastByteAt = clock.unsafeCurrentTimeMillis()
     // Sleeps until the idle limit counted from the last byte.
@@ -87,51 +75,32 @@ export const run = <R>(
         : Effect.zipRight(Effect.sleep(left), watchdog)
     })
 
-    // Destroyed when the connection's scope closes: that is the abort.
-    const pending = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const req = request(eventsUrl(node, options.topics ?? ["head"]))
-        // Errors after the response are seen on the response; an unheard 'error' would crash the process.
-        req.on("error", () => {})
-        return req
-      }),
-      (req) => Effect.sync(() => req.destroy())
-    )
-
-    const response = Effect.async<Http.IncomingMessage, BeaconStreamError>((resume) => {
-      pending.once("response", (message) => resume(Effect.succeed(message)))
-      pending.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
-    })
-
-    const body = (message: Http.IncomingMessage) =>
-      Effect.async<never, BeaconStreamError>((resume) => {
-        message.on("data", (bytes: Uint8Array) => {
-          lastByteAt = clock.unsafeCurrentTimeMillis()
-          options.onBytes?.(lastByteAt)
-          const { events, oversized } = decoder.feed(bytes)
-          if (events.length > 0) runEvents(onEvents(events))
-          if (oversized) {
-            message.removeAllListeners("data")
-            resume(Effect.fail(fail("oversized", `event over ${options.maxEventSize} characters`)))
-          }
-        })
-        // A normal end of the response is a failure: the retry policy reconnects.
-        message.once("end", () => resume(Effect.fail(fail("ended", "the node closed the stream"))))
-        message.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
-        // Closed without an end: reset (when 'end' came first, this later resume is ignored).
-        message.once("close", () => resume(Effect.fail(fromTransport(node.display, { code: "ECONNRESET" }))))
-      })
+    const onChunk: ChunkHandler = (bytes) => {
+      try {
+        lastByteAt = clock.unsafeCurrentTimeMillis()
+        options.onBytes?.(lastByteAt)
+        const { events, oversized } = decoder.feed(bytes)
+        if (events.length > 0) {
+          const exit = runEvents(onEvents(events))
+          if (exit._tag === "Failure") return defect(exit.cause)
+        }
+        return oversized ? fail("oversized", `event over ${options.maxEventSize} characters`) : undefined
+      } catch (error) {
+        return defect(Cause.die(error))
+      }
+    }
 
     const connection = Effect.gen(function*() {
-      const message = yield* response
-      const status = message.statusCode ?? 0
-      if (status !== 200) return yield* fromStatus(node.display, status)
-      const contentType = message.headers["content-type"] ?? ""
+      const response = yield* transport.open({ node, topics: options.topics ?? ["head"] })
+      if (response.status !== 200) return yield* fromStatus(node.display, response.status)
+      const contentType = response.headers["content-type"] ?? ""
       if (!contentType.toLowerCase().startsWith("text/event-stream")) {
         return yield* fail("rejected", `content-type ${JSON.stringify(contentType.slice(0, 64))}`)
       }
       if (options.onOpen !== undefined) yield* options.onOpen
-      return yield* body(message)
+      yield* response.read(onChunk)
+      // A normal end of the response is a failure: the retry policy reconnects.
+      return yield* fail("ended", "the node closed the stream")
     })
 
     return yield* Effect.raceFirst(

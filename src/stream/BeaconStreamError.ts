@@ -7,14 +7,15 @@
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { type Cause, Data } from "effect"
 import { errorCode } from "../internal/errorCode.js"
 
 /**
  * - `refused`, `reset`, `timeout`, `unreachable`, `server_error`, `ended`: transient;
  * - `stalled`: no bytes for the idle limit (keep-alive comments count);
  * - `oversized`: one event grew past the size limit;
- * - `rejected`: the node answered 400/401/403/404/405 (or another 4xx, or a non-SSE 200): retried at the capped delay.
+ * - `rejected`: the node answered 400/401/403/404/405 (or another 4xx, or a non-SSE 200): retried at the capped delay;
+ * - `defect`: handling the node's events failed unexpectedly (a bug): this connection only is dropped and retried.
  *
  * @since 0.1.0
  * @category models
@@ -29,6 +30,7 @@ export type DisconnectReason =
   | "stalled"
   | "oversized"
   | "rejected"
+  | "defect"
 
 /**
  * @since 0.1.0
@@ -43,7 +45,8 @@ export const disconnectReasons: ReadonlyArray<DisconnectReason> = [
   "ended",
   "stalled",
   "oversized",
-  "rejected"
+  "rejected",
+  "defect"
 ]
 
 /**
@@ -58,6 +61,8 @@ export class BeaconStreamError extends Data.TaggedError("BeaconStreamError")<{
   readonly detail: string
   /** The HTTP status, when the node answered with one. */
   readonly status?: number
+  /** For `defect`: what went wrong, for the log (it is not part of the message). */
+  readonly defect?: Cause.Cause<unknown>
 }> {
   /** Rejected nodes are still retried, but only at the capped delay. */
   get isRejected(): boolean {

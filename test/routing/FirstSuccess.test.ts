@@ -11,6 +11,7 @@ import { firstSuccess, firstSuccessOrFallback } from "../../src/routing/FirstSuc
 import { firstSuccessIn } from "../../src/requests/InOrder.js"
 import { getJson } from "../../src/requests/NodeRequest.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
+import * as NodeStreamTransport from "../../src/stream/NodeStreamTransport.js"
 import { headData } from "../support/chain.js"
 import { tick } from "../support/wait.js"
 import { holesky, serve, synced } from "../health/beaconApi.js"
@@ -138,7 +139,8 @@ describe("firstSuccess", () => {
         Effect.provide(HeadMonitor.layer.pipe(
           Layer.provideMerge(CandidateList.layer(servers.map((s) => s.url))),
           Layer.provideMerge(MonitorConfig.layer()),
-          Layer.provide(NodeHttpClient.layer)
+          Layer.provide(NodeHttpClient.layer),
+          Layer.provide(NodeStreamTransport.layer)
         ))
       )
     }))

@@ -1,0 +1,79 @@
+/**
+ * The event stream's transport over Node's own `node:http`/`node:https`: one
+ * long-lived request per connection, with no body timeout of its own (the
+ * stall watchdog decides, where undici would cut the body after 300 s).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer, type Scope } from "effect"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import type { BeaconNode } from "../node/BeaconNode.js"
+import { type BeaconStreamError, fromTransport } from "./BeaconStreamError.js"
+import { type ChunkHandler, type StreamRequest, type StreamResponse, StreamTransport } from "./StreamTransport.js"
+
+/**
+ * The URL of a node's event stream for the given topics.
+ *
+ * @since 0.1.0
+ */
+export const eventsUrl = (node: BeaconNode, topics: ReadonlyArray<string>): URL => {
+  const url = node.endpoint("/eth/v1/events")
+  for (const topic of topics) url.searchParams.append("topics", topic)
+  return url
+}
+
+const send = (url: URL): Http.ClientRequest =>
+  (url.protocol === "https:" ? Https : Http).get(url, {
+    headers: { accept: "text/event-stream", "cache-control": "no-cache" }
+  })
+
+/** The body of `message`, pushed to `onChunk` from the `data` callback. */
+const reader = (display: string, message: Http.IncomingMessage) => (onChunk: ChunkHandler) =>
+  Effect.async<void, BeaconStreamError>((resume) => {
+    const onData = (bytes: Uint8Array) => {
+      const stop = onChunk(bytes)
+      if (stop !== undefined) {
+        message.off("data", onData)
+        resume(Effect.fail(stop))
+      }
+    }
+    message.on("data", onData)
+    message.once("end", () => resume(Effect.void))
+    message.once("error", (error) => resume(Effect.fail(fromTransport(display, error))))
+    // Closed without an end: reset (when 'end' came first, this later resume is ignored).
+    message.once("close", () => resume(Effect.fail(fromTransport(display, { code: "ECONNRESET" }))))
+  })
+
+const open = ({ node, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
+  Effect.flatMap(
+    // Destroyed when the connection's scope closes: that is the abort.
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const request = send(eventsUrl(node, topics))
+        // Errors after the response are seen on the response; an unheard 'error' would crash the process.
+        request.on("error", () => {})
+        return request
+      }),
+      (request) => Effect.sync(() => request.destroy())
+    ),
+    (request) =>
+      Effect.async<StreamResponse, BeaconStreamError>((resume) => {
+        request.once("response", (message) =>
+          resume(Effect.succeed({
+            status: message.statusCode ?? 0,
+            // Only `set-cookie` comes as an array in node:http, and nothing here reads it.
+            headers: message.headers as Readonly<Record<string, string | undefined>>,
+            read: reader(node.display, message)
+          })))
+        request.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
+      })
+  )
+
+/**
+ * The Node implementation, the one the monitor uses unless told otherwise.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<StreamTransport> = Layer.succeed(StreamTransport, { open })
