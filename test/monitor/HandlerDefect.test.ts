@@ -42,7 +42,7 @@ describe("a defect while one node's events are handled", () => {
         const [a, bad, c] = servers as [BeaconNodeServer.BeaconNodeServer, BeaconNodeServer.BeaconNodeServer, BeaconNodeServer.BeaconNodeServer]
         let armed = true
         const logs = captureLogs()
-        const monitorLayer = Layer.scoped(HeadMonitor.HeadMonitor, HeadMonitor.make).pipe(
+        const monitorLayer = HeadMonitor.layerWithCache.pipe(
           Layer.provide(faultyCache(bad.url, how, () => armed)),
           Layer.provide(CandidateList.layer(servers.map((s) => s.url))),
           Layer.provide(MonitorConfig.layer({ retry: { initialDelay: "50 millis", maxDelay: "200 millis" } })),
