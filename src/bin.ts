@@ -13,6 +13,7 @@ import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect } from "effect"
+import * as Ansi from "./cli/Ansi.js"
 import * as Cli from "./cli/Cli.js"
 
 Cli.run(process.argv).pipe(
@@ -24,6 +25,7 @@ Cli.run(process.argv).pipe(
     const message = error instanceof Error ? error.message : String(error)
     return Console.error(`beacon-head-monitor: ${message.split("\n")[0]}`)
   }),
+  Ansi.withCliConsole,
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Cause, HashMap, Layer, Logger, type LogLevel, Option } from "effect"
+import * as Ansi from "./Ansi.js"
 import type { LogFormat } from "./Flags.js"
 import type { Screen } from "./Screen.js"
 
@@ -75,6 +76,6 @@ export const layerProcess = (options: {
     format: Option.getOrElse(options.format, (): LogFormat => (tty ? "pretty" : "logfmt")),
     level: options.level,
     write: screen === undefined ? (line) => process.stdout.write(`${line}\n`) : (line) => screen.print(line),
-    colors: tty
+    colors: Ansi.colors(process.stdout)
   })
 }

@@ -15,6 +15,7 @@ import * as Metrics from "../metrics/Metrics.js"
 import * as HeadMonitor from "../monitor/HeadMonitor.js"
 import * as Devnet from "../simulator/Devnet.js"
 import { errorCode } from "../internal/errorCode.js"
+import * as Ansi from "./Ansi.js"
 import { flagProblem, type MonitorFlags } from "./Flags.js"
 import * as Logging from "./Logging.js"
 import { Screen } from "./Screen.js"
@@ -90,9 +91,8 @@ const simulationBanner = "SIMULATED DEVNET"
  * @category constructors
  */
 export const run = (flags: MonitorFlags): Effect.Effect<void, StartupError> => {
-  const tty = process.stdout.isTTY === true
-  const screen = tty ? new Screen(process.stdout) : undefined
-  return Effect.scoped(program(flags, screen, tty)).pipe(
+  const screen = process.stdout.isTTY === true ? new Screen(process.stdout) : undefined
+  return Effect.scoped(program(flags, screen, Ansi.colors(process.stdout))).pipe(
     // After the scope: every stream, server and simulated node is closed by now.
     Effect.onInterrupt(() => Effect.logInfo("stopped: every stream and server is closed")),
     Effect.provide(Logging.layerProcess({ format: flags.logFormat, level: flags.logLevel, screen }))

@@ -126,6 +126,8 @@ const headsFromEvery = (text: string, count: number): Array<HealthEntry> | undef
 }
 
 const secrets = /password|SECRET/
+/** An ANSI escape sequence (colour, style, cursor). */
+const escape = /\x1b\[/
 
 /** Lines a failed start printed, blank ones aside. */
 const linesOf = (text: string) => text.split("\n").filter((line) => line.trim() !== "")
@@ -245,6 +247,40 @@ describe.concurrent("beacon-head-monitor as a process", () => {
     } finally {
       simulate.kill()
     }
+  }, 3 * startDeadline)
+
+  it("--help names each value's kind without filler, --version prints the version; off a terminal no escape codes", async () => {
+    const run = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+      const cli = new Cli(args, env)
+      const exit = await cli.exited
+      expect({ args, code: exit.code }).toEqual({ args, code: 0 })
+      return cli.stdout
+    }
+    const [help, simulateHelp, version] = await Promise.all([run(["--help"]), run(["simulate", "--help"]), run(["--version"])])
+    for (const text of [help, simulateHelp]) {
+      expect(text).not.toContain("A user-defined piece of text")
+      expect(text).not.toMatch(escape)
+    }
+    for (const shown of ["--beacon-nodes URL,URL", "--http-port PORT", "--retry-initial-delay-ms MS", "--idle-timeout-ms MS"]) {
+      expect(help).toContain(shown)
+    }
+    expect(help).toContain("Comma-separated beacon node URLs")
+    expect(version.trim()).toBe(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version)
+
+    // Logs in the coloured format, asked for explicitly, and an error: still plain off a terminal.
+    const simulate = new Cli(["simulate", "--nodes", "1", "--no-faults", "--log-format", "pretty"])
+    try {
+      await simulate.line(/simulated devnet running/)
+      await simulate.stop("SIGINT")
+      expect(simulate.stdout).toMatch(/INFO +simulated devnet running/)
+      expect(simulate.stdout + simulate.stderr).not.toMatch(escape)
+    } finally {
+      simulate.kill()
+    }
+    const bad = new Cli(["--http-port", "abc"])
+    await bad.exited
+    expect(bad.stderr).toContain("is not an integer")
+    expect(bad.stderr).not.toMatch(escape)
   }, 3 * startDeadline)
 
   it("a bad flag, value, URL or port fails at start-up in one line, exit code 1, no stack trace", async () => {
