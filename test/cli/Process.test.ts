@@ -45,8 +45,9 @@ class Cli {
     })
     this.child.stdout.setEncoding("utf8").on("data", (text: string) => (this.stdout += text))
     this.child.stderr.setEncoding("utf8").on("data", (text: string) => (this.stderr += text))
+    // "close", not "exit": only then has all of stdout and stderr been read (on a busy machine "exit" comes first).
     this.exited = new Promise((resolve) =>
-      this.child.on("exit", (code, signal) => resolve({ code, signal, at: performance.now() }))
+      this.child.on("close", (code, signal) => resolve({ code, signal, at: performance.now() }))
     )
   }
 
