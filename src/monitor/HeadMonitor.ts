@@ -36,11 +36,13 @@ import { type Candidates, CandidateList } from "../candidates/CandidateList.js"
 import * as MonitorConfigModule from "../config/MonitorConfig.js"
 import { MonitorConfig } from "../config/MonitorConfig.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
+import { handlingFailed } from "../stream/BeaconStreamError.js"
 import * as NodeStreamTransport from "../stream/NodeStreamTransport.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import * as SlotDuration from "../requests/SlotDuration.js"
-import { type FollowerContext, follow } from "./NodeFollower.js"
+import * as Arrivals from "./Arrivals.js"
+import { type Arrival, type Delivery, type FollowerContext, follow, handleArrival, handleHeadArrivals } from "./NodeFollower.js"
 import { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
 import type { NodeStatus } from "./NodeStatus.js"
@@ -176,15 +178,49 @@ export const make: Effect.Effect<
   })))
   const onAdvance = (slot: number) => Effect.asVoid(Queue.offer(advances, { slot, at: now() }))
 
+  /**
+   * The chunks of one turn of the event loop, handled together and every head event published at once, so that a
+   * subscriber wakes once. Heads only (the rule): one cache update for all; should that fail (a bug), each chunk is
+   * handled again on its own, so that only the faulty node's events are lost and its connection dropped.
+   */
+  const arrivals = yield* Arrivals.make((batch: ReadonlyArray<Arrival>) =>
+    Effect.flatMap(candidates.get, ({ positions }) => {
+      // A removed node's last chunks: its fiber is being interrupted and its head was taken out of the cache.
+      const followed = batch.filter((arrival) => trackers.get(arrival.tracker.node.id) === arrival.tracker)
+      const delivery: Delivery = { heads: [], advancedTo: -1 }
+      const oneByOne = Effect.suspend(() => {
+        delivery.heads.length = 0
+        delivery.advancedTo = -1
+        return Effect.forEach(followed, (arrival) => {
+          const { node } = arrival.tracker
+          // As a throw in the socket's callback would: that connection only is dropped (logged, counted, retried).
+          return Effect.catchAllCause(
+            handleArrival(context, arrival, positions.get(node.id), delivery),
+            (cause) => Effect.sync(() => arrival.tracker.drop(handlingFailed(node.display, cause)))
+          )
+        }, { discard: true })
+      })
+      const together = Effect.suspend(() =>
+        handleHeadArrivals(context, followed, (tracker) => positions.get(tracker.node.id), delivery) ?? oneByOne
+      )
+      return Effect.zipRight(
+        Effect.catchAllCause(together, () => oneByOne),
+        Effect.suspend(() => {
+          const published = delivery.heads.length === 0 ? Effect.void : heads.publishAll(delivery.heads)
+          return delivery.advancedTo < 0 ? published : Effect.zipRight(published, onAdvance(delivery.advancedTo))
+        })
+      )
+    })
+  )
+
   const context: FollowerContext = {
     config,
     cache,
     now,
-    positionOf,
-    publishHeads: heads.publishAll,
+    arrive: arrivals.add,
+    flushArrivals: arrivals.flush,
     publishReorg: reorgs.publish,
-    publishStatus,
-    onAdvance
+    publishStatus
   }
 
   const reconcile = (list: Candidates) =>

@@ -15,7 +15,6 @@ import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleInterva
 import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
-import type { BeaconNodeId } from "../node/BeaconNode.js"
 import { getJson } from "../requests/NodeRequest.js"
 import * as BeaconEventStream from "../stream/BeaconEventStream.js"
 import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
@@ -26,6 +25,30 @@ import type { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
 
 /**
+ * One chunk of one node's events, as it arrived.
+ *
+ * @internal
+ */
+export interface Arrival {
+  readonly tracker: NodeTracker
+  readonly events: ReadonlyArray<BeaconEvent>
+  /** When the chunk arrived, in epoch milliseconds of the effect `Clock`. */
+  readonly receivedAt: number
+}
+
+/**
+ * What the arrivals of one turn publish once they are all handled.
+ *
+ * @internal
+ */
+export interface Delivery {
+  /** Head events in the order they arrived. */
+  readonly heads: Array<HeadEvent>
+  /** The highest slot some node was the first to reach (−1: none). */
+  advancedTo: number
+}
+
+/**
  * What a follower needs from the monitor.
  *
  * @internal
@@ -34,12 +57,12 @@ export interface FollowerContext {
   readonly config: MonitorOptions
   readonly cache: BeaconHeadCacheService
   readonly now: () => number
-  readonly positionOf: (id: BeaconNodeId) => Effect.Effect<number | undefined>
-  readonly publishHeads: (events: ReadonlyArray<HeadEvent>) => Effect.Effect<void>
+  /** Queues a chunk of events; the monitor handles the chunks of one turn of the event loop together. */
+  readonly arrive: (arrival: Arrival) => void
+  /** Handles every queued chunk now. */
+  readonly flushArrivals: Effect.Effect<void>
   readonly publishReorg: (event: ReorgEvent) => Effect.Effect<void>
   readonly publishStatus: (tracker: NodeTracker) => Effect.Effect<void>
-  /** Called when this node is the first to reach a slot: the monitor checks the others for staleness. */
-  readonly onAdvance: (slot: number) => Effect.Effect<void>
 }
 
 const pair: ReadonlyArray<string> = ["head", "chain_reorg"]
@@ -74,6 +97,169 @@ const seed = (context: FollowerContext, tracker: NodeTracker) =>
     )
   )
 
+/** The heads of one chunk of one node, optimistic ones set apart (counted, never cached). */
+interface ChunkHeads {
+  readonly tracker: NodeTracker
+  readonly live: ReadonlyArray<HeadEventData>
+  readonly optimistic: number
+  readonly receivedAt: number
+  /** The node's position in the list now; `undefined`: no longer listed (being interrupted), not published. */
+  readonly index: number | undefined
+}
+
+const chunkHeads = (
+  tracker: NodeTracker,
+  heads: ReadonlyArray<HeadEventData>,
+  receivedAt: number,
+  index: number | undefined
+): ChunkHeads => {
+  const live: Array<HeadEventData> = []
+  for (const data of heads) if (!data.execution_optimistic) live.push(data)
+  return { tracker, live, optimistic: heads.length - live.length, receivedAt, index }
+}
+
+/**
+ * The heads of several chunks, in order: one cache update for all of them,
+ * then the counters and the turn's delivery. No generator, no closure per
+ * head: this is the hot path.
+ */
+const insertHeads = (context: FollowerContext, chunks: ReadonlyArray<ChunkHeads>, delivery: Delivery): Effect.Effect<void> => {
+  const cached: Array<CachedHead> = []
+  for (const { live, receivedAt, tracker } of chunks) {
+    for (const data of live) cached.push({ node: tracker.node, slot: data.slot, block: data.block, receivedAt, source: "event" })
+  }
+  return Effect.map(cached.length === 0 ? Effect.succeed([]) : context.cache.insertAll(cached), (results) => {
+    let at = 0
+    for (const { index, live, optimistic, receivedAt, tracker } of chunks) {
+      tracker.count.optimisticHeadsSkipped += optimistic
+      for (const data of live) {
+        const { first, outcome } = results[at++]!
+        if (outcome === "replayed") tracker.count.replayedHeads++
+        else tracker.count.heads++
+        if (outcome === "replaced") tracker.countReorg(data.block)
+        // A node removed from the list is being interrupted: its last events are not published.
+        if (index === undefined) continue
+        if (first && data.slot > delivery.advancedTo) delivery.advancedTo = data.slot
+        delivery.heads.push({
+          node: tracker.node,
+          index,
+          slot: data.slot,
+          block: data.block,
+          state: data.state,
+          epochTransition: data.epoch_transition,
+          previousDutyDependentRoot: data.previous_duty_dependent_root,
+          currentDutyDependentRoot: data.current_duty_dependent_root,
+          receivedAt,
+          outcome,
+          first
+        })
+      }
+    }
+  })
+}
+
+const onReorg = (
+  context: FollowerContext,
+  tracker: NodeTracker,
+  data: ChainReorgData,
+  receivedAt: number,
+  index: number | undefined
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    if (data.execution_optimistic) return
+    const { node } = tracker
+    const cached = yield* context.cache.get(node.id)
+    // The head may have come first (Lodestar sends it before chain_reorg): then only the depth is new.
+    const current = cached._tag === "Some" ? cached.value : undefined
+    if (current === undefined || current.block !== data.new_head_block) {
+      yield* context.cache.set({ node, slot: data.slot, block: data.new_head_block, receivedAt, source: "reorg" })
+    }
+    tracker.countReorg(data.new_head_block)
+    tracker.lastReorg = { slot: data.slot, depth: data.depth, at: receivedAt }
+    if (index === undefined) return
+    yield* context.publishReorg({
+      node,
+      index,
+      slot: data.slot,
+      depth: data.depth,
+      oldHeadBlock: data.old_head_block,
+      newHeadBlock: data.new_head_block,
+      receivedAt
+    })
+  })
+
+const onInvalid = (context: FollowerContext, tracker: NodeTracker, topic: string, reason: string): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    tracker.count.invalidEvents++
+    tracker.invalidSinceLog++
+    const at = context.now()
+    if (at - tracker.lastInvalidLogAt < Duration.toMillis(context.config.invalidEventLogInterval)) return Effect.void
+    const dropped = tracker.invalidSinceLog
+    tracker.lastInvalidLogAt = at
+    tracker.invalidSinceLog = 0
+    return Effect.logWarning("dropped invalid event").pipe(
+      Effect.annotateLogs({ node: tracker.node.display, topic: topic.slice(0, 64), reason, dropped })
+    )
+  })
+
+const headsOf = (events: ReadonlyArray<BeaconEvent>): Array<HeadEventData> | undefined => {
+  const heads: Array<HeadEventData> = []
+  for (const event of events) {
+    if (event._tag !== "Head") return undefined
+    heads.push(event.data)
+  }
+  return heads
+}
+
+/**
+ * Handles one chunk of a node's events, `index` being the node's position in
+ * the list now (`undefined`: no longer listed), event by event, in order.
+ *
+ * @internal
+ */
+export const handleArrival = (
+  context: FollowerContext,
+  { events, receivedAt, tracker }: Arrival,
+  index: number | undefined,
+  delivery: Delivery
+): Effect.Effect<void> =>
+  Effect.forEach(events, (event) => {
+    switch (event._tag) {
+      case "Head":
+        return insertHeads(context, [chunkHeads(tracker, [event.data], receivedAt, index)], delivery)
+      case "ChainReorg":
+        return onReorg(context, tracker, event.data, receivedAt, index)
+      case "Other":
+        return Effect.sync(() => {
+          tracker.count.otherEvents++
+        })
+      case "Invalid":
+        return onInvalid(context, tracker, event.topic, event.reason)
+    }
+  }, { discard: true })
+
+/**
+ * Handles the chunks of one turn when they hold heads only (the rule: a head
+ * per node per slot), with one cache update for all of them; `undefined` when
+ * some chunk holds another event, to be handled chunk by chunk, in order.
+ *
+ * @internal
+ */
+export const handleHeadArrivals = (
+  context: FollowerContext,
+  arrivals: ReadonlyArray<Arrival>,
+  indexOf: (tracker: NodeTracker) => number | undefined,
+  delivery: Delivery
+): Effect.Effect<void> | undefined => {
+  const chunks: Array<ChunkHeads> = []
+  for (const { events, receivedAt, tracker } of arrivals) {
+    const heads = headsOf(events)
+    if (heads === undefined) return undefined
+    chunks.push(chunkHeads(tracker, heads, receivedAt, indexOf(tracker)))
+  }
+  return insertHeads(context, chunks, delivery)
+}
+
 /**
  * @internal
  */
@@ -83,109 +269,6 @@ export const follow = (
 ): Effect.Effect<never, never, HttpClient.HttpClient | StreamTransport> => {
   const { cache, config, now } = context
   const { node } = tracker
-  /**
-   * The heads of one chunk, in order: one cache update, one publish. Per chunk: plain flatMaps, no generator;
-   * the counters are the tracker's own fields.
-   */
-  const onHeads = (heads: ReadonlyArray<HeadEventData>): Effect.Effect<void> => {
-    const receivedAt = now()
-    const live: Array<HeadEventData> = []
-    for (const data of heads) {
-      if (data.execution_optimistic) tracker.count.optimisticHeadsSkipped++
-      else live.push(data)
-    }
-    if (live.length === 0) return Effect.void
-    const cached = live.map((data): CachedHead => ({
-      node,
-      slot: data.slot,
-      block: data.block,
-      receivedAt,
-      source: "event"
-    }))
-    return Effect.flatMap(cache.insertAll(cached), (results) => {
-      let advancedTo: number | undefined
-      results.forEach(({ first, outcome }, i) => {
-        const data = live[i]!
-        if (outcome === "replayed") tracker.count.replayedHeads++
-        else tracker.count.heads++
-        if (outcome === "replaced") tracker.countReorg(data.block)
-        if (first) advancedTo = data.slot
-      })
-      return Effect.flatMap(context.positionOf(node.id), (index) => {
-        // A node removed from the list is being interrupted: its last events are not published.
-        if (index === undefined) return Effect.void
-        const published = context.publishHeads(live.map((data, i): HeadEvent => ({
-          node,
-          index,
-          slot: data.slot,
-          block: data.block,
-          state: data.state,
-          epochTransition: data.epoch_transition,
-          previousDutyDependentRoot: data.previous_duty_dependent_root,
-          currentDutyDependentRoot: data.current_duty_dependent_root,
-          receivedAt,
-          outcome: results[i]!.outcome,
-          first: results[i]!.first
-        })))
-        return advancedTo === undefined ? published : Effect.zipRight(published, context.onAdvance(advancedTo))
-      })
-    })
-  }
-
-  const onReorg = (data: ChainReorgData) =>
-    Effect.gen(function*() {
-      if (data.execution_optimistic) return
-      const receivedAt = now()
-      const cached = yield* cache.get(node.id)
-      // The head may have come first (Lodestar sends it before chain_reorg): then only the depth is new.
-      const current = cached._tag === "Some" ? cached.value : undefined
-      if (current === undefined || current.block !== data.new_head_block) {
-        yield* cache.set({ node, slot: data.slot, block: data.new_head_block, receivedAt, source: "reorg" })
-      }
-      tracker.countReorg(data.new_head_block)
-      tracker.lastReorg = { slot: data.slot, depth: data.depth, at: receivedAt }
-      const index = yield* context.positionOf(node.id)
-      if (index === undefined) return
-      yield* context.publishReorg({
-        node,
-        index,
-        slot: data.slot,
-        depth: data.depth,
-        oldHeadBlock: data.old_head_block,
-        newHeadBlock: data.new_head_block,
-        receivedAt
-      })
-    })
-
-  const onInvalid = (topic: string, reason: string) =>
-    Effect.suspend(() => {
-      tracker.count.invalidEvents++
-      tracker.invalidSinceLog++
-      const at = now()
-      if (at - tracker.lastInvalidLogAt < Duration.toMillis(config.invalidEventLogInterval)) return Effect.void
-      const dropped = tracker.invalidSinceLog
-      tracker.lastInvalidLogAt = at
-      tracker.invalidSinceLog = 0
-      return Effect.logWarning("dropped invalid event").pipe(
-        Effect.annotateLogs({ node: node.display, topic: topic.slice(0, 64), reason, dropped })
-      )
-    })
-
-  const onEvent = (event: BeaconEvent): Effect.Effect<void> => {
-    tracker.delivered()
-    switch (event._tag) {
-      case "Head":
-        return onHeads([event.data])
-      case "ChainReorg":
-        return onReorg(event.data)
-      case "Other":
-        return Effect.sync(() => {
-          tracker.count.otherEvents++
-        })
-      case "Invalid":
-        return onInvalid(event.topic, event.reason)
-    }
-  }
 
   const policy = RetryPolicy.make(config.retry).pipe(
     Schedule.onDecision((step, decision) =>
@@ -215,15 +298,10 @@ export const follow = (
     )
   )
 
-  /** A chunk of heads only (the rule) is handled as one; any other chunk event by event, in order. */
-  const onEvents = (events: ReadonlyArray<BeaconEvent>): Effect.Effect<void> => {
-    const heads: Array<HeadEventData> = []
-    for (const event of events) {
-      if (event._tag !== "Head") return Effect.forEach(events, onEvent, { discard: true })
-      heads.push(event.data)
-    }
+  /** In the socket's callback: data flowed (the policy resets), and the chunk waits for the turn's handling. */
+  const onEvents = (events: ReadonlyArray<BeaconEvent>, receivedAt: number) => {
     tracker.delivered()
-    return onHeads(heads)
+    context.arrive({ tracker, events, receivedAt })
   }
 
   /** Follows `head` alone on this connection, saying why when the pair was accepted until now. */
@@ -303,6 +381,8 @@ export const follow = (
     const driver = yield* Schedule.driver(policy)
     while (true) {
       const error = yield* Effect.flip(connection)
+      // The events that arrived before the failure come before it.
+      yield* context.flushArrivals
       if (tracker.attempt === 0) yield* driver.reset
       // The policy never ends, so `next` never fails.
       yield* Effect.orDie(driver.next(error))

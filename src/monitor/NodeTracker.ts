@@ -53,8 +53,13 @@ export class NodeTracker {
 
   /** Drops the current connection as stalled (the monitor saw it silent while others advanced). */
   dropStale(detail: string): void {
+    this.drop(new BeaconStreamError({ node: this.node.display, reason: "stalled", detail }))
+  }
+
+  /** Drops the current connection with `error` (e.g. a `defect` while its events were handled). */
+  drop(error: BeaconStreamError): void {
     if (this.kick === undefined) return
-    Deferred.unsafeDone(this.kick, Effect.fail(new BeaconStreamError({ node: this.node.display, reason: "stalled", detail })))
+    Deferred.unsafeDone(this.kick, Effect.fail(error))
     this.kick = undefined
   }
 

@@ -9,10 +9,10 @@
  *
  * @since 0.1.0
  */
-import { Cause, Duration, Effect, Runtime, type Scope } from "effect"
+import { Cause, Duration, Effect, type Scope } from "effect"
 import type { BeaconEvent } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
-import { BeaconStreamError, fromStatus } from "./BeaconStreamError.js"
+import { BeaconStreamError, fromStatus, handlingFailed } from "./BeaconStreamError.js"
 import * as SseDecoder from "./SseDecoder.js"
 import { type ChunkHandler, StreamTransport } from "./StreamTransport.js"
 
@@ -37,34 +37,32 @@ export interface ConnectOptions {
 
 /**
  * Opens one connection through the {@link StreamTransport} and hands its
- * events to `onEvents`, a batch per chunk of bytes, until it fails: it never
- * succeeds. Interruption aborts the request.
+ * events to `onEvents`, a batch per chunk of bytes with the clock's time of
+ * its arrival, until it fails: it never succeeds. Interruption aborts the
+ * request.
  *
- * Each chunk is decoded in the transport's callback, which runs `onEvents`
- * synchronously: this is the hot path, and an Effect stream in between cost
- * several times the decoding itself in time and memory per connection. The
- * watchdog and `stop` race the connection once. Whatever `onEvents` or the
- * decoder throws or dies with fails this connection only, as a `defect`: a
- * throw in a socket's callback would otherwise end the process.
+ * Each chunk is decoded in the transport's callback, which calls `onEvents`:
+ * this is the hot path, and an Effect stream in between cost several times the
+ * decoding itself in time and memory per connection. The watchdog and `stop`
+ * race the connection once. Whatever `onEvents` or the decoder throws fails
+ * this connection only, as a `defect`: a throw in a socket's callback would
+ * otherwise end the process.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const run = <R>(
+export const run = (
   node: BeaconNode,
   options: ConnectOptions,
-  onEvents: (events: ReadonlyArray<BeaconEvent>) => Effect.Effect<void, never, R>
-): Effect.Effect<never, BeaconStreamError, R | StreamTransport> =>
+  onEvents: (events: ReadonlyArray<BeaconEvent>, receivedAt: number) => void
+): Effect.Effect<never, BeaconStreamError, StreamTransport> =>
   Effect.gen(function*() {
     const transport = yield* StreamTransport
     const clock = yield* Effect.clock
-    const runEvents = Runtime.runSyncExit(yield* Effect.runtime<R>())
     const idleMillis = Duration.toMillis(options.idleTimeout)
     const decoder = SseDecoder.make(options.maxEventSize)
     const fail = (reason: "stalled" | "ended" | "oversized" | "rejected", detail: string) =>
       new BeaconStreamError({ node: node.display, reason, detail })
-    const defect = (cause: Cause.Cause<unknown>) =>
-      new BeaconStreamError({ node: node.display, reason: "defect", detail: "handling its events failed", defect: cause })
 
     let lastByteAt = clock.unsafeCurrentTimeMillis()
     // Sleeps until the idle limit counted from the last byte.
@@ -80,13 +78,10 @@ export const run = <R>(
         lastByteAt = clock.unsafeCurrentTimeMillis()
         options.onBytes?.(lastByteAt)
         const { events, oversized } = decoder.feed(bytes)
-        if (events.length > 0) {
-          const exit = runEvents(onEvents(events))
-          if (exit._tag === "Failure") return defect(exit.cause)
-        }
+        if (events.length > 0) onEvents(events, lastByteAt)
         return oversized ? fail("oversized", `event over ${options.maxEventSize} characters`) : undefined
       } catch (error) {
-        return defect(Cause.die(error))
+        return handlingFailed(node.display, Cause.die(error))
       }
     }
 

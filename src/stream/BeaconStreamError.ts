@@ -117,3 +117,13 @@ export const fromStatus = (node: string, status: number): BeaconStreamError =>
     detail: `HTTP ${status}`,
     status
   })
+
+/**
+ * The `defect` of a connection whose events could not be handled (a bug): it
+ * drops that connection only.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const handlingFailed = (node: string, cause: Cause.Cause<unknown>): BeaconStreamError =>
+  new BeaconStreamError({ node, reason: "defect", detail: "handling its events failed", defect: cause })
