@@ -32,8 +32,9 @@ export class RemoteServer {
   }
 
   static async start(): Promise<RemoteServer> {
-    // The bench runs bundled (dist/test/bench/, see scripts/build.mjs): serverMain.js is this file's sibling there.
-    const child = fork(fileURLToPath(new URL("./serverMain.js", import.meta.url)), [], {
+    // The bench runs bundled (dist/test/bench/, see scripts/build.mjs), and this file's code may land in a shared
+    // chunk (dist/test/chunks/): from either folder, ../bench/ is where serverMain.js is.
+    const child = fork(fileURLToPath(new URL("../bench/serverMain.js", import.meta.url)), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     const server = new RemoteServer(child)
