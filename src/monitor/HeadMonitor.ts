@@ -38,6 +38,7 @@ import { MonitorConfig } from "../config/MonitorConfig.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
 import { handlingFailed } from "../stream/BeaconStreamError.js"
 import * as NodeStreamTransport from "../stream/NodeStreamTransport.js"
+import * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import * as SlotDuration from "../requests/SlotDuration.js"
@@ -215,6 +216,7 @@ export const make: Effect.Effect<
 
   const context: FollowerContext = {
     config,
+    retryPolicy: RetryPolicy.make(config.retry),
     cache,
     now,
     arrive: arrivals.add,

@@ -18,7 +18,7 @@ import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64
 import { getJson } from "../requests/NodeRequest.js"
 import * as BeaconEventStream from "../stream/BeaconEventStream.js"
 import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
-import * as RetryPolicy from "../stream/RetryPolicy.js"
+import type * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import type { NodeTracker } from "./NodeTracker.js"
@@ -55,6 +55,8 @@ export interface Delivery {
  */
 export interface FollowerContext {
   readonly config: MonitorOptions
+  /** The retry policy of `config.retry`, built once for every node. */
+  readonly retryPolicy: Schedule.Schedule<RetryPolicy.RetryStep, BeaconStreamError>
   readonly cache: BeaconHeadCacheService
   readonly now: () => number
   /** Queues a chunk of events; the monitor handles the chunks of one turn of the event loop together. */
@@ -270,7 +272,7 @@ export const follow = (
   const { cache, config, now } = context
   const { node } = tracker
 
-  const policy = RetryPolicy.make(config.retry).pipe(
+  const policy = context.retryPolicy.pipe(
     Schedule.onDecision((step, decision) =>
       Effect.gen(function*() {
         const at = now()
