@@ -2,11 +2,11 @@
 // The build (`npm run build`, run by `prepare` on `npm ci`/`npm install`): plain JavaScript so that it runs on a
 // fresh clone with nothing built yet.
 //
-//   node scripts/build.mjs [bin] [lib] [test]     (no argument: bin and lib)
+//   node scripts/build.mjs [bin] [lib] [faults] [bench]     (no argument: bin and lib)
 //
 // - bin:  the command, one esbuild bundle (dist/bin/), its commands split off so that `--help` loads neither;
 // - lib:  the library entries `.` and `./testing`, `tsc` output with `.d.ts` types (dist/lib/);
-// - test: what the process tests and the benchmark start (dist/test/), bundled the same way as the command.
+// - faults, bench: what the fault suite's process test and the benchmark start (dist/test/), bundled as the command.
 // README ("Build") says why: a bundle starts in a fraction of the time and memory of per-file modules.
 import { execFileSync } from "node:child_process"
 import { rmSync } from "node:fs"
@@ -47,12 +47,15 @@ const targets = {
       stdio: "inherit"
     })
   },
-  test: () => {
-    rmSync(`${root}/dist/test`, { recursive: true, force: true })
+  faults: () => {
+    rmSync(`${root}/dist/test/faults`, { recursive: true, force: true })
+    return bundle({ entryPoints: ["test/faults/monitorProcess.ts"], outdir: "dist/test/faults" })
+  },
+  bench: () => {
+    rmSync(`${root}/dist/test/bench`, { recursive: true, force: true })
     return bundle({
-      entryPoints: ["test/faults/monitorProcess.ts", "test/bench/run.ts", "test/bench/scenario.ts", "test/bench/serverMain.ts"],
-      outbase: "test",
-      outdir: "dist/test"
+      entryPoints: ["test/bench/run.ts", "test/bench/scenario.ts", "test/bench/serverMain.ts"],
+      outdir: "dist/test/bench"
     })
   }
 }
@@ -60,6 +63,6 @@ const targets = {
 const wanted = process.argv.length > 2 ? process.argv.slice(2) : ["bin", "lib"]
 for (const name of wanted) {
   const target = targets[name]
-  if (target === undefined) throw new Error(`unknown build target ${name} (bin, lib, test)`)
+  if (target === undefined) throw new Error(`unknown build target ${name} (${Object.keys(targets).join(", ")})`)
   await target()
 }

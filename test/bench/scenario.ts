@@ -2,7 +2,7 @@
  * Runs one benchmark scenario in this (fresh) process and sends its result to
  * the parent, run.ts: each scenario gets a clean heap and its own CPU count.
  *
- * Usage: node dist/test/bench/scenario.js NAME (built by `scripts/build.mjs test`)
+ * Usage: node dist/test/bench/scenario.js NAME (built by `scripts/build.mjs bench`)
  */
 import type { ScenarioResult } from "./Report.js"
 

@@ -3,7 +3,7 @@
  * as arguments under `NodeRuntime.runMain` (which interrupts the program on
  * SIGTERM) and prints every node's connection state as one JSON line every 10 ms.
  *
- * Usage: node dist/test/faults/monitorProcess.js INITIAL_DELAY_MS URL... (built by `scripts/build.mjs test`)
+ * Usage: node dist/test/faults/monitorProcess.js INITIAL_DELAY_MS URL... (built by `scripts/build.mjs faults`)
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Schedule } from "effect"

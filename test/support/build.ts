@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 export default function setup(): void {
-  execFileSync(process.execPath, ["scripts/build.mjs", "bin", "test"], {
+  execFileSync(process.execPath, ["scripts/build.mjs", "bin", "faults"], {
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
     stdio: "inherit"
   })
