@@ -33,7 +33,7 @@ export class RemoteServer {
 
   static async start(): Promise<RemoteServer> {
     // The bench runs bundled (dist/test/bench/, see scripts/build.mjs), and this file's code may land in a shared
-    // chunk (dist/test/chunks/): from either folder, ../bench/ is where serverMain.js is.
+    // chunk (dist/test/bench/chunks/): from either folder, ../bench/ is where serverMain.js is.
     const child = fork(fileURLToPath(new URL("../bench/serverMain.js", import.meta.url)), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
