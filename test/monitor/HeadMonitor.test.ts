@@ -1,170 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Context, Effect, Exit, Layer, Scope, Stream, TestClock } from "effect"
+import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import type { NodeStatus } from "../../src/monitor/NodeStatus.js"
 import type { MonitorOptionsInput } from "../../src/config/MonitorConfig.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
 import { headData } from "../support/chain.js"
 import { statusOf, withMonitor } from "../support/monitor.js"
-import { tick, waitFor } from "../support/wait.js"
+import { waitFor } from "../support/wait.js"
 
 type Server = BeaconNodeServer.BeaconNodeServer
-
-/** Waits until the server's node is in a waiting state with the given attempt; returns that state. */
-const awaitWaiting = (
-  monitor: HeadMonitor.HeadMonitorService,
-  server: Server,
-  tag: "Backoff" | "Stalled" | "Rejected",
-  attempt: number
-) =>
-  waitFor(
-    `${tag} attempt ${attempt}`,
-    Effect.map(statusOf(monitor, server), ({ state }) => state._tag === tag && state.attempt === attempt && state)
-  )
 
 const awaitState = (monitor: HeadMonitor.HeadMonitorService, server: Server, tag: NodeStatus["state"]["_tag"]) =>
   waitFor(`state ${tag}`, Effect.map(statusOf(monitor, server), (status) => status.state._tag === tag && status))
 
 const stop = (server: Server) => Effect.promise(() => server.stop())
 const restart = (server: Server) => Effect.promise(() => server.listen())
-
-describe("HeadMonitor retry policy (TestClock)", () => {
-  it.scoped("backs off exponentially from 250 ms, ×2, capped at 6 s", () =>
-    Effect.gen(function*() {
-      const server = yield* BeaconNodeServer.make()
-      yield* stop(server)
-      yield* withMonitor([server], (monitor) =>
-        Effect.gen(function*() {
-          const delays: Array<number> = []
-          for (let attempt = 1; attempt <= 8; attempt++) {
-            const state = yield* awaitWaiting(monitor, server, "Backoff", attempt)
-            expect(state.reason).toBe("refused")
-            delays.push(state.nextAttemptAt - state.since)
-            // One millisecond early nothing happens; at the delay the next attempt starts.
-            yield* TestClock.adjust(delays[delays.length - 1]! - 1)
-            yield* tick(10)
-            expect((yield* statusOf(monitor, server)).state._tag).toBe("Backoff")
-            yield* TestClock.adjust(1)
-          }
-          expect(delays).toEqual([250, 500, 1000, 2000, 4000, 6000, 6000, 6000])
-          expect((yield* statusOf(monitor, server)).counters.disconnects.refused).toBeGreaterThanOrEqual(8)
-        }))
-    }))
-
-  /** The first `attempts` delays of a node that stays down, with the jitter's random number pinned to `random`. */
-  const delaysWith = (random: number, attempts: number) =>
-    Effect.gen(function*() {
-      const server = yield* BeaconNodeServer.make()
-      yield* stop(server)
-      return yield* withMonitor([server], (monitor) =>
-        Effect.gen(function*() {
-          const delays: Array<number> = []
-          for (let attempt = 1; attempt <= attempts; attempt++) {
-            const state = yield* awaitWaiting(monitor, server, "Backoff", attempt)
-            delays.push(state.nextAttemptAt - state.since)
-            yield* TestClock.adjust(delays[delays.length - 1]!)
-          }
-          return delays
-        }), undefined, random)
-    })
-
-  it.scoped("jitters every delay within the bounds, and the jittered delay never exceeds the cap", () =>
-    Effect.gen(function*() {
-      // Random 0.9 → factor 0.8 × 0.1 + 1.2 × 0.9 = 1.16: below the cap each delay is 1.16 × its step, at the cap
-      // 1.16 × 6 s would be 6.96 s, and the cap holds it at 6 s.
-      const high = yield* delaysWith(0.9, 8)
-      expect(high.map(Math.round)).toEqual([290, 580, 1160, 2320, 4640, 6000, 6000, 6000])
-      // Random 0.1 → factor 0.84: every delay, the capped ones too, is jittered down.
-      const low = yield* delaysWith(0.1, 8)
-      expect(low.map(Math.round)).toEqual([210, 420, 840, 1680, 3360, 5040, 5040, 5040])
-    }))
-
-  it.scoped("resets the backoff once a reconnected stream delivers data", () =>
-    Effect.gen(function*() {
-      const server = yield* BeaconNodeServer.make()
-      yield* stop(server)
-      yield* withMonitor([server], (monitor) =>
-        Effect.gen(function*() {
-          for (const [attempt, delay] of [[1, 250], [2, 500], [3, 1000]] as const) {
-            yield* awaitWaiting(monitor, server, "Backoff", attempt)
-            if (attempt === 3) yield* restart(server)
-            yield* TestClock.adjust(delay)
-          }
-          yield* waitFor("reconnect", Effect.sync(() => server.requests === 1))
-          server.send("head", headData(7))
-          yield* awaitState(monitor, server, "Open")
-          yield* waitFor("head", Effect.map(statusOf(monitor, server), (s) => s.head?.slot === 7))
-          yield* stop(server)
-          const afterReset = yield* awaitWaiting(monitor, server, "Backoff", 1)
-          expect(afterReset.nextAttemptAt - afterReset.since).toBe(250)
-        }))
-    }))
-
-  it.scoped("retries a rejecting node (400/401/403/404/405) at the capped delay, 5xx as transient", () =>
-    Effect.gen(function*() {
-      const servers = yield* Effect.all([400, 401, 403, 404, 405, 500, 503].map(() => BeaconNodeServer.make()))
-      const statuses = [400, 401, 403, 404, 405, 500, 503]
-      servers.forEach((server, i) => (server.mode = { _tag: "status", status: statuses[i]! }))
-      yield* withMonitor(servers, (monitor) =>
-        Effect.gen(function*() {
-          for (const [i, server] of servers.entries()) {
-            const status = statuses[i]!
-            const waiting = yield* awaitWaiting(monitor, server, status >= 500 ? "Backoff" : "Rejected", 1)
-            expect(waiting.detail).toBe(`HTTP ${status}`)
-            expect(waiting.nextAttemptAt - waiting.since).toBe(status >= 500 ? 250 : 6000)
-          }
-          // Still retried: a rejecting node may be upgraded or restarted.
-          yield* TestClock.adjust(6000)
-          yield* waitFor("second attempts", Effect.sync(() => servers.every((server) => server.requests >= 2)))
-          const rejected = yield* awaitWaiting(monitor, servers[3]!, "Rejected", 2)
-          expect(rejected.nextAttemptAt - rejected.since).toBe(6000)
-        }))
-    }))
-})
-
-describe("HeadMonitor stall watchdog (TestClock)", () => {
-  it.scoped("counts the wait for response headers against the idle limit", () =>
-    Effect.gen(function*() {
-      const server = yield* BeaconNodeServer.make()
-      server.mode = { _tag: "silent" }
-      yield* withMonitor([server], (monitor) =>
-        Effect.gen(function*() {
-          yield* waitFor("request", Effect.sync(() => server.requests === 1))
-          yield* TestClock.adjust(35_999)
-          yield* tick(20)
-          expect((yield* statusOf(monitor, server)).state._tag).toBe("Connecting")
-          yield* TestClock.adjust(1)
-          const stalled = yield* awaitWaiting(monitor, server, "Stalled", 1)
-          expect(stalled.reason).toBe("stalled")
-          // The stalled request was aborted: the server saw its connection close.
-          yield* waitFor("abort", Effect.sync(() => server.closed === 1))
-        }))
-    }))
-
-  it.scoped("does not fire while keep-alive comments arrive, fires at the limit after the last byte", () =>
-    Effect.gen(function*() {
-      const server = yield* BeaconNodeServer.make({ eagerHeaders: true })
-      yield* withMonitor([server], (monitor) =>
-        Effect.gen(function*() {
-          yield* awaitState(monitor, server, "Open")
-          for (let round = 0; round < 5; round++) {
-            yield* TestClock.adjust(30_000)
-            server.sendRaw(": keep-alive\n\n")
-            const now = yield* Clock.currentTimeMillis
-            yield* waitFor("keep-alive", Effect.map(statusOf(monitor, server), (s) => s.lastActivityAt === now))
-          }
-          const open = yield* statusOf(monitor, server)
-          expect(open.state._tag).toBe("Open")
-          expect(open.counters.disconnects.stalled).toBe(0)
-          expect(server.requests).toBe(1)
-          yield* TestClock.adjust(35_999)
-          yield* tick(20)
-          expect((yield* statusOf(monitor, server)).state._tag).toBe("Open")
-          yield* TestClock.adjust(1)
-          yield* awaitWaiting(monitor, server, "Stalled", 1)
-        }))
-    }))
-})
 
 const liveOptions: MonitorOptionsInput = {
   retry: { initialDelay: "20 millis", maxDelay: "200 millis" },
