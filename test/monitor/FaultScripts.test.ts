@@ -48,17 +48,54 @@ const follow = <A, E>(
     return yield* body({ monitor, candidates, status, state })
   }).pipe(Effect.provide(scriptedMonitor(network, nodes, options)), Effect.withRandom(Random.fixed([random])))
 
+/** `follow` with one node, `a` (`http://a.test`), answering as `answer` says (default: a stream). */
+const followOne = <A, E>(
+  answer: InMemoryTransport.Answer | undefined,
+  body: (a: ScriptedNode, harness: Harness) => Effect.Effect<A, E, Scope.Scope>,
+  options?: MonitorConfig.MonitorOptionsInput
+) =>
+  Effect.suspend(() => {
+    const network = InMemoryTransport.make()
+    const a = network.node("http://a.test")
+    if (answer !== undefined) a.answer = answer
+    return follow([a], network, (harness) => body(a, harness), options)
+  })
+
 const times = (node: ScriptedNode) => node.requests.map((request) => request.at)
 
 /** Advances the clock by `ms` and lets the woken fibers finish. */
 const advance = (ms: number) => Effect.zipRight(TestClock.adjust(ms), settle)
 
+/**
+ * The node's last connection was closed by `by` at `at` for `reason`; the node waits in `tag` for attempt 1 and is
+ * asked again exactly 250 ms (the first delay) later, not a millisecond before.
+ */
+const droppedThenRetried = (
+  state: Harness["state"],
+  node: ScriptedNode,
+  expected: {
+    readonly tag: "Backoff" | "Stalled"
+    readonly reason: string
+    readonly at: number
+    readonly by: "client" | "node"
+  }
+) =>
+  Effect.gen(function*() {
+    const { at, by, reason, tag } = expected
+    const waiting = yield* state(node, tag, 1)
+    expect(waiting.state).toMatchObject({ reason, since: at, nextAttemptAt: at + 250 })
+    expect(node.requests.at(-1)).toMatchObject({ closedAt: at, closedBy: by })
+    const asked = node.requests.length
+    yield* advance(249)
+    expect(node.requests).toHaveLength(asked)
+    yield* advance(1)
+    expect(times(node).at(-1)).toBe(at + 250)
+  })
+
 describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
   it.scoped("restart: a killed node is retried at the policy's steps and followed again when it is back", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      yield* follow([a], network, ({ state, status }) =>
+      yield* followOne(undefined, (a, { state, status }) =>
         Effect.gen(function*() {
           a.send("head", headData(1))
           yield* state(a, "Open")
@@ -85,9 +122,7 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
 
   it.scoped("stall: a silent stream is dropped at the idle limit after its last byte, not a tick before", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      yield* follow([a], network, ({ state }) =>
+      yield* followOne(undefined, (a, { state }) =>
         Effect.gen(function*() {
           a.send("head", headData(1))
           yield* state(a, "Open")
@@ -100,21 +135,14 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
           // The node's own head moved on while its stream said nothing: the stream is stalled.
           a.head = { slot: 2, root: headData(2).block }
           yield* advance(1)
-          const stalled = yield* state(a, "Stalled", 1)
-          expect(stalled.state).toMatchObject({ reason: "stalled", since: 66_000, nextAttemptAt: 66_250 })
-          expect(a.requests[0]).toMatchObject({ closedAt: 66_000, closedBy: "client" })
-          yield* advance(250)
+          yield* droppedThenRetried(state, a, { tag: "Stalled", reason: "stalled", at: 66_000, by: "client" })
           expect(times(a)).toEqual([0, 66_250])
         }))
     }))
 
   it.scoped("a request still waiting for headers counts against the idle limit", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      a.answer = { _tag: "silent" }
-      a.head = { slot: 1, root: headData(1).block }
-      yield* follow([a], network, ({ state }) =>
+      yield* followOne({ _tag: "silent" }, (a, { state }) =>
         Effect.gen(function*() {
           yield* advance(35_999)
           expect((yield* state(a, "Connecting")).counters.disconnects.stalled).toBe(0)
@@ -127,9 +155,7 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
 
   it.scoped("poison: bad events are dropped and counted, the stream lives", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      yield* follow([a], network, ({ state, status }) =>
+      yield* followOne(undefined, (a, { state, status }) =>
         Effect.gen(function*() {
           a.send("head", headData(1))
           a.send("head", "{not json")
@@ -150,20 +176,15 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
 
   it.scoped("oversized: the event over the limit drops the connection at once, the events before it count", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      yield* follow([a], network, ({ monitor, state }) =>
+      yield* followOne(undefined, (a, { monitor, state }) =>
         Effect.gen(function*() {
           const heads = yield* monitor.subscribe
           const slots: Array<number> = []
           yield* Effect.forkScoped(Stream.runForEach(heads, (head) => Effect.sync(() => slots.push(head.slot))))
           yield* advance(1_000)
           a.sendRaw(`event: head\ndata: ${JSON.stringify(headData(1))}\n\nevent: head\ndata: ${"x".repeat(5_000)}`)
-          const dropped = yield* state(a, "Backoff", 1)
-          expect(dropped.state).toMatchObject({ reason: "oversized", since: 1_000, nextAttemptAt: 1_250 })
-          expect(a.requests[0]).toMatchObject({ closedAt: 1_000, closedBy: "client" })
-          yield* eventually("slot 1 published", Effect.sync(() => slots.includes(1)))
-          yield* advance(250)
+          yield* droppedThenRetried(state, a, { tag: "Backoff", reason: "oversized", at: 1_000, by: "client" })
+          expect(slots).toEqual([1])
           expect(times(a)).toEqual([0, 1_250])
         }), { maxEventSize: 4_096 })
     }))
@@ -208,10 +229,7 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
 
   it.scoped("5xx: a failing node is retried with exponential backoff, capped", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      a.answer = { _tag: "status", status: 503 }
-      yield* follow([a], network, ({ state }) =>
+      yield* followOne({ _tag: "status", status: 503 }, (a, { state }) =>
         Effect.gen(function*() {
           yield* state(a, "Backoff", 1)
           yield* advance(25_750)
@@ -245,18 +263,13 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
 
   it.scoped("normal end: the node closing the stream is a failure, reconnected after the first delay", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      yield* follow([a], network, ({ state }) =>
+      yield* followOne(undefined, (a, { state }) =>
         Effect.gen(function*() {
           a.send("head", headData(1))
           yield* state(a, "Open")
           yield* advance(5_000)
           a.end()
-          const ended = yield* state(a, "Backoff", 1)
-          expect(ended.state).toMatchObject({ reason: "ended", since: 5_000, nextAttemptAt: 5_250 })
-          expect(a.requests[0]).toMatchObject({ closedAt: 5_000, closedBy: "node" })
-          yield* advance(250)
+          yield* droppedThenRetried(state, a, { tag: "Backoff", reason: "ended", at: 5_000, by: "node" })
           expect(times(a)).toEqual([0, 5_250])
         }))
     }))
@@ -288,10 +301,7 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
 
   it.scoped("a stream that delivers and then fails starts the backoff afresh", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      a.answer = { _tag: "refuse", code: "ECONNREFUSED" }
-      yield* follow([a], network, ({ state }) =>
+      yield* followOne({ _tag: "refuse", code: "ECONNREFUSED" }, (a, { state }) =>
         Effect.gen(function*() {
           yield* advance(750)
           yield* state(a, "Backoff", 3)
@@ -302,19 +312,14 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
           yield* state(a, "Open")
           a.reset()
           // Attempt 1 again: 250 ms, not the 2 s that a fourth failure in a row would wait.
-          const reset = yield* state(a, "Backoff", 1)
-          expect(reset.state).toMatchObject({ reason: "reset", since: 1_750, nextAttemptAt: 2_000 })
-          yield* advance(250)
+          yield* droppedThenRetried(state, a, { tag: "Backoff", reason: "reset", at: 1_750, by: "node" })
           expect(times(a)).toEqual([0, 250, 750, 1_750, 2_000])
         }))
     }))
 
   it.scoped("a stream that fails without delivering keeps growing the backoff", () =>
     Effect.gen(function*() {
-      const network = InMemoryTransport.make()
-      const a = network.node("http://a.test")
-      a.answer = { _tag: "stream", eagerHeaders: true }
-      yield* follow([a], network, ({ state }) =>
+      yield* followOne({ _tag: "stream", eagerHeaders: true }, (a, { state }) =>
         Effect.gen(function*() {
           // Answered, then broken before any event: no data flowed, so no reset.
           for (const [attempt, delay] of [[1, 250], [2, 500], [3, 1_000]] as const) {
