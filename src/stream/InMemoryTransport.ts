@@ -2,10 +2,9 @@
  * Scripted beacon nodes in memory: the {@link StreamTransport} and an
  * `HttpClient` answered by nodes that a test drives, with no socket and no
  * real time. Everything a node does happens when the test says so, in the
- * test's own call: `send` runs the connection's chunk handler (and so the
- * monitor's event handling) before it returns, exactly as `node:http`'s `data`
- * callback does. With `TestClock`, every reconnect, stall and retry happens at
- * an exact, asserted time.
+ * test's own call: `send` runs the connection's chunk handler before it
+ * returns, as `node:http`'s `data` callback does. With `TestClock`, every
+ * reconnect, stall and retry happens at an exact, asserted time.
  *
  * Nodes are told apart by their URL's host (`http://a.test`, `http://b.test`);
  * a request to a host no node has fails as `unreachable`.

@@ -6,18 +6,27 @@ import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import type { ScriptedNetwork, ScriptedNode } from "../../src/stream/InMemoryTransport.js"
 
 /**
- * Lets every fiber run what it can without time passing: with scripted nodes nothing waits on I/O, so a bounded
- * number of yields is enough.
+ * One turn of the event loop with no time passing: the fibers run what they can, and what the monitor queued for
+ * the end of the turn (`setImmediate`: the events that arrived in it) is handled.
  */
-export const settle: Effect.Effect<void> = Effect.asVoid(Effect.repeatN(Effect.yieldNow(), 200))
+const turn: Effect.Effect<void> = Effect.zipRight(
+  Effect.repeatN(Effect.yieldNow(), 20),
+  Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+)
 
-/** Yields until `check` gives a value other than `undefined`/`false`; dies naming `what` if it never does. */
+/**
+ * Lets everything run that can without time passing: with scripted nodes nothing waits on I/O, so a bounded
+ * number of turns is enough.
+ */
+export const settle: Effect.Effect<void> = Effect.asVoid(Effect.repeatN(turn, 10))
+
+/** Turns the event loop until `check` gives a value other than `undefined`/`false`; dies naming `what` if never. */
 export const eventually = <A, E, R>(what: string, check: Effect.Effect<A | undefined | false, E, R>) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 2_000; i++) {
+    for (let i = 0; i < 200; i++) {
       const value = yield* check
       if (value !== undefined && value !== false) return value
-      yield* Effect.yieldNow()
+      yield* turn
     }
     return yield* Effect.dieMessage(`never happened: ${what}`)
   })
