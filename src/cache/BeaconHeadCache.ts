@@ -118,14 +118,24 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
     insert: (head) => Ref.modify(ref, (state) => insertInto(state, head)),
     insertAll: (heads) =>
       Ref.modify(ref, (state): [ReadonlyArray<InsertResult>, State] => {
+        // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: a
+        // chunk holds many heads of one node, and each write of the map hashes the node's URL again.
         const results: Array<InsertResult> = []
-        let next = state
+        const kept = new Map<BeaconNodeId, CachedHead>()
+        let highestSlot = state.highestSlot
         for (const head of heads) {
-          const [result, after] = insertInto(next, head)
-          results.push(result)
-          next = after
+          const previous = kept.get(head.node.id) ?? Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
+          const outcome = classify(previous, head)
+          results.push({ outcome, first: head.source !== "seed" && head.slot > highestSlot })
+          if (outcome === "duplicate" || outcome === "replayed") continue
+          kept.set(head.node.id, head)
+          highestSlot = raise(highestSlot, head)
         }
-        return [results, next]
+        if (kept.size === 0) return [results, state]
+        const updated = HashMap.mutate(state.heads, (map) => {
+          for (const [id, head] of kept) HashMap.set(map, id, head)
+        })
+        return [results, { heads: updated, highestSlot }]
       }),
     set: (head) =>
       Ref.update(ref, (state) => ({
