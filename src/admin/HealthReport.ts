@@ -96,6 +96,14 @@ export const Head = Schema.Struct({
 export const LastReorg = Schema.Struct({ slot: Uint64String, depth: Count, at: Timestamp })
 
 /**
+ * The node's last failure (kept after it is back).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LastError = Schema.Struct({ reason: DisconnectReason, detail: Schema.String, at: Timestamp })
+
+/**
  * One node of the answer.
  *
  * @since 0.1.0
@@ -116,6 +124,7 @@ export const NodeReport = Schema.Struct({
   counters: Counters,
   head: Schema.NullOr(Head),
   last_reorg: Schema.NullOr(LastReorg),
+  last_error: Schema.NullOr(LastError),
   /** Sync status and health tier from polling, where the health service runs (`null` otherwise). */
   sync: Schema.NullOr(NodeHealth.NodeHealthJson)
 })
@@ -169,7 +178,7 @@ const connection = (state: ConnectionState): typeof Connection.Type => {
  * @category constructors
  */
 export const fromStatus = (status: NodeStatus, sync: NodeHealth.NodeHealthJson | null = null): NodeReport => {
-  const { counters, head, lastReorg } = status
+  const { counters, head, lastError, lastReorg } = status
   return {
     index: status.index,
     url: status.node.display,
@@ -193,6 +202,9 @@ export const fromStatus = (status: NodeStatus, sync: NodeHealth.NodeHealthJson |
     last_reorg: lastReorg === undefined
       ? null
       : { slot: lastReorg.slot, depth: lastReorg.depth, at: instant(lastReorg.at) },
+    last_error: lastError === undefined
+      ? null
+      : { reason: lastError.reason, detail: lastError.detail, at: instant(lastError.at) },
     sync
   }
 }

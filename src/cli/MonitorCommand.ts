@@ -8,6 +8,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Duration, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as AdminApi from "../admin/AdminApi.js"
+import * as ArrivalStats from "../arrivals/ArrivalStats.js"
 import * as CandidateList from "../candidates/CandidateList.js"
 import * as MonitorConfig from "../config/MonitorConfig.js"
 import * as SlotClock from "../health/SlotClock.js"
@@ -150,6 +151,7 @@ const program = (
     )
     const context = yield* Layer.build(
       Layer.mergeAll(admin, metrics).pipe(
+        Layer.provideMerge(ArrivalStats.layer),
         Layer.provideMerge(Layer.succeedContext(monitor)),
         Layer.provideMerge(Layer.succeed(SlotClock.SlotClock, clock))
       )

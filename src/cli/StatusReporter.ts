@@ -19,7 +19,7 @@ import { isLive } from "../monitor/HeadEvent.js"
 import type { NodeStatus } from "../monitor/NodeStatus.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
 import type { Screen } from "./Screen.js"
-import { type LastError, render } from "./StatusTable.js"
+import { render } from "./StatusTable.js"
 
 /**
  * @since 0.1.0
@@ -49,7 +49,6 @@ interface Streak {
   attempt: number
   /** Failures since the node was last open. */
   failures: number
-  lastError: LastError | undefined
 }
 
 const short = (root: string): string => `${root.slice(0, 10)}…`
@@ -77,7 +76,7 @@ export const run = (
     const streakOf = (status: NodeStatus): Streak => {
       let streak = streaks.get(status.node.id)
       if (streak === undefined) {
-        streak = { attempt: 0, failures: 0, lastError: undefined }
+        streak = { attempt: 0, failures: 0 }
         streaks.set(status.node.id, streak)
       }
       return streak
@@ -108,7 +107,6 @@ export const run = (
             const previous = state.attempt <= streak.attempt ? 0 : streak.attempt
             streak.attempt = state.attempt
             streak.failures++
-            streak.lastError = { reason: state.reason, detail: state.detail, at: state.since }
             const line = Effect.annotateLogs({
               node,
               index: status.index,
@@ -164,7 +162,6 @@ export const run = (
         listVersion: version,
         nodes,
         lagOf: (status) => status.head && firstSeen.delayOf(status.head.slot, status.head.receivedAt),
-        lastErrorOf: (status) => streaks.get(status.node.id)?.lastError,
         banner: options.banner,
         colors: options.colors
       }))

@@ -8,18 +8,6 @@
 import type { NodeStatus } from "../monitor/NodeStatus.js"
 
 /**
- * A node's last failure, as remembered by the reporter.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LastError {
-  readonly reason: string
-  readonly detail: string
-  readonly at: number
-}
-
-/**
  * @since 0.1.0
  * @category models
  */
@@ -33,7 +21,6 @@ export interface TableInput {
   readonly nodes: ReadonlyArray<NodeStatus>
   /** Milliseconds the node's current head arrived after the first node's, if known. */
   readonly lagOf: (status: NodeStatus) => number | undefined
-  readonly lastErrorOf: (status: NodeStatus) => LastError | undefined
   /** Shown in the title, e.g. "SIMULATED DEVNET". */
   readonly banner?: string | undefined
   readonly colors: boolean
@@ -98,7 +85,7 @@ export const render = (input: TableInput): Array<string> => {
   const paint = (code: string, value: string) => (input.colors ? `${code}${value}\x1b[0m` : value)
   const rows = input.nodes.map((status) => {
     const lag = status.head === undefined ? undefined : input.lagOf(status)
-    const error = input.lastErrorOf(status)
+    const error = status.lastError
     return [
       String(status.index),
       status.node.display,

@@ -4,8 +4,8 @@
  *
  * Per-node values are not kept twice: the monitor already counts everything
  * per node (`NodeStatus.counters`), so each scrape reads one status snapshot
- * and the metrics' `collect` callbacks copy it. Only the head-delay histogram
- * is fed as events arrive. Nodes are labelled with their display URL (secrets
+ * and the metrics' `collect` callbacks copy it (arrival counts likewise from
+ * `ArrivalStats`). Only the two delay histograms are fed as heads arrive. Nodes are labelled with their display URL (secrets
  * removed) and their list position: two entries that differ only in a secret
  * have one display form, and must not add up into one series. A node that
  * leaves the list leaves the metrics at the next scrape.
@@ -18,6 +18,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Duration, Effect, Layer, type Scope, Stream } from "effect"
 import { createServer } from "node:http"
 import * as Prometheus from "prom-client"
+import { ArrivalStats, type NodeArrivals } from "../arrivals/ArrivalStats.js"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import { connectionStates, type NodeStatus } from "../monitor/NodeStatus.js"
@@ -43,6 +44,13 @@ const delayBuckets = (slot: Duration.Duration): ReadonlyArray<number> => {
 }
 
 /**
+ * Upper bounds (seconds) of the arrival histogram, as fractions of the chain's slot: 1/24 … 2/3 of it, the whole
+ * slot and two (0.5, 1, 2, 3, 4, 6, 8, 12, 24 s on mainnet); the attestation deadline (1/3) is one of them.
+ */
+const arrivalBuckets = (slot: Duration.Duration): ReadonlyArray<number> =>
+  [1 / 24, 1 / 12, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1, 2].map((fraction) => (Duration.toMillis(slot) / 1000) * fraction)
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -60,10 +68,14 @@ export interface MetricsService {
 export class Metrics extends Context.Tag("beacon-head-monitor/Metrics")<Metrics, MetricsService>() {}
 
 /** A node's labels: its display form alone could be shared by two entries that differ only in a secret. */
-const nodeLabels = (status: NodeStatus) => ({ index: String(status.index), node: status.node.display })
+const nodeLabels = (status: { readonly index: number; readonly node: { readonly display: string } }) => ({
+  index: String(status.index),
+  node: status.node.display
+})
 
 interface Snapshot {
   readonly nodes: ReadonlyArray<NodeStatus>
+  readonly arrivals: ReadonlyArray<NodeArrivals>
   readonly fibers: number
   readonly listVersion: number
 }
@@ -74,13 +86,18 @@ interface Snapshot {
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateList | Scope.Scope> = Effect.gen(
+export const make: Effect.Effect<
+  MetricsService,
+  never,
+  HeadMonitor | CandidateList | ArrivalStats | Scope.Scope
+> = Effect.gen(
   function*() {
     const monitor = yield* HeadMonitor
     const candidates = yield* CandidateList
+    const arrivalStats = yield* ArrivalStats
     const registry = new Prometheus.Registry()
     Prometheus.collectDefaultMetrics({ register: registry })
-    let snapshot: Snapshot = { nodes: [], fibers: 0, listVersion: 0 }
+    let snapshot: Snapshot = { nodes: [], arrivals: [], fibers: 0, listVersion: 0 }
 
     const perNode = (
       name: string,
@@ -95,6 +112,18 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
         collect() {
           this.reset()
           for (const status of snapshot.nodes) this.inc(nodeLabels(status), value(status))
+        }
+      })
+
+    const perNodeArrivals = (name: string, help: string, value: (node: NodeArrivals) => number) =>
+      new Prometheus.Counter({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ["index", "node"],
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const node of snapshot.arrivals) this.inc(nodeLabels(node), value(node))
         }
       })
 
@@ -150,24 +179,53 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
       }
     })
 
-    // Series the histogram holds, by their labels joined: dropped at a scrape once their node is gone or has moved.
-    const observed = new Map<string, { readonly index: string; readonly node: string }>()
-    const seriesKey = (labels: { readonly index: string; readonly node: string }) => `${labels.index} ${labels.node}`
-    const delay = new Prometheus.Histogram({
-      name: `${prefix}node_head_delay_seconds`,
-      help: "How long after the first node to see a slot this node saw it (0 for the first).",
-      labelNames: ["index", "node"],
-      buckets: [...delayBuckets(monitor.options.slotDuration)],
-      registers: [registry],
-      collect() {
-        const current = new Set(snapshot.nodes.map((status) => seriesKey(nodeLabels(status))))
-        for (const [key, labels] of observed) {
-          if (current.has(key)) continue
-          this.remove(labels)
-          observed.delete(key)
+    perNodeArrivals(
+      "node_first_seen_total",
+      "Slots this node's head reached the monitor before every other node's.",
+      (node) => node.firstSeen.total
+    )
+    perNodeArrivals(
+      "node_late_heads_total",
+      "Heads that arrived after the attestation deadline (a third into their slot).",
+      (node) => node.lateHeads.total
+    )
+
+    /** A histogram per node, fed as heads arrive; a node's series go at the scrape after it left or moved. */
+    const perNodeHistogram = (name: string, help: string, buckets: ReadonlyArray<number>) => {
+      // Series the histogram holds, by their labels joined.
+      const observed = new Map<string, { readonly index: string; readonly node: string }>()
+      const seriesKey = (labels: { readonly index: string; readonly node: string }) => `${labels.index} ${labels.node}`
+      const histogram = new Prometheus.Histogram({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ["index", "node"],
+        buckets: [...buckets],
+        registers: [registry],
+        collect() {
+          const current = new Set(snapshot.nodes.map((status) => seriesKey(nodeLabels(status))))
+          for (const [key, labels] of observed) {
+            if (current.has(key)) continue
+            this.remove(labels)
+            observed.delete(key)
+          }
         }
+      })
+      return (node: { readonly index: number; readonly node: { readonly display: string } }, seconds: number) => {
+        const labels = nodeLabels(node)
+        observed.set(seriesKey(labels), labels)
+        histogram.observe(labels, seconds)
       }
-    })
+    }
+    const observeDelay = perNodeHistogram(
+      "node_head_delay_seconds",
+      "How long after the first node to see a slot this node saw it (0 for the first).",
+      delayBuckets(monitor.options.slotDuration)
+    )
+    const observeArrival = perNodeHistogram(
+      "node_head_arrival_seconds",
+      "How long after its slot's start each head arrived (clamped at 0).",
+      arrivalBuckets(monitor.options.slotDuration)
+    )
 
     new Prometheus.Gauge({
       name: `${prefix}node_fibers`,
@@ -203,12 +261,14 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
       Stream.runForEach((event) =>
         Effect.sync(() => {
           const millis = firstSeen.record(event)
-          if (millis === undefined) return
-          const labels = { index: String(event.index), node: event.node.display }
-          observed.set(seriesKey(labels), labels)
-          delay.observe(labels, millis / 1000)
+          if (millis !== undefined) observeDelay(event, millis / 1000)
         })
       ),
+      Effect.forkScoped
+    )
+    const arrivals = yield* arrivalStats.subscribe
+    yield* arrivals.pipe(
+      Stream.runForEach((arrival) => Effect.sync(() => observeArrival(arrival, Math.max(0, arrival.delay) / 1000))),
       Effect.forkScoped
     )
 
@@ -217,6 +277,7 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
     const scrape = Effect.gen(function*() {
       snapshot = {
         nodes: yield* monitor.status,
+        arrivals: (yield* arrivalStats.snapshot).nodes,
         fibers: yield* monitor.fiberCount,
         listVersion: (yield* candidates.get).version
       }
@@ -233,7 +294,10 @@ export const make: Effect.Effect<MetricsService, never, HeadMonitor | CandidateL
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Metrics, never, HeadMonitor | CandidateList> = Layer.scoped(Metrics, make)
+export const layer: Layer.Layer<Metrics, never, HeadMonitor | CandidateList | ArrivalStats> = Layer.scoped(
+  Metrics,
+  make
+)
 
 /**
  * @since 0.1.0
@@ -283,7 +347,7 @@ const router = HttpRouter.empty.pipe(
  */
 export const layerServer = (
   options: MetricsServerOptions = {}
-): Layer.Layer<MetricsServer, ServeError, HeadMonitor | CandidateList> =>
+): Layer.Layer<MetricsServer, ServeError, HeadMonitor | CandidateList | ArrivalStats> =>
   Layer.scoped(
     MetricsServer,
     Effect.gen(function*() {

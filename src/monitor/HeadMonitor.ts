@@ -19,7 +19,6 @@ import {
   Effect,
   FiberMap,
   Layer,
-  Mailbox,
   Option,
   Queue,
   Scope,
@@ -42,6 +41,7 @@ import * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import * as SlotDuration from "../requests/SlotDuration.js"
+import { makeBroadcast } from "./Broadcast.js"
 import * as Arrivals from "./Arrivals.js"
 import { type Arrival, type Delivery, type FollowerContext, follow, handleArrival, handleHeadArrivals } from "./NodeFollower.js"
 import { NodeTracker } from "./NodeTracker.js"
@@ -80,47 +80,6 @@ export interface HeadMonitorService {
  * @category tags
  */
 export class HeadMonitor extends Context.Tag("beacon-head-monitor/HeadMonitor")<HeadMonitor, HeadMonitorService>() {}
-
-/** One kind of event, published to every subscriber. */
-interface Broadcast<A> {
-  readonly publish: (event: A) => Effect.Effect<void>
-  readonly publishAll: (events: ReadonlyArray<A>) => Effect.Effect<void>
-  /** Subscribes now; the stream ends when the subscription's scope or the monitor closes. */
-  readonly subscribe: Effect.Effect<Stream.Stream<A>, never, Scope.Scope>
-}
-
-/**
- * Each subscriber buffers 4,096 events in its own sliding `Mailbox`: one that falls further behind loses the
- * oldest, and never stalls the nodes. A mailbox rather than a `PubSub` subscription because a subscriber is woken
- * for every event as a rule, and waking a stream from a mailbox measured half the cost.
- */
-const makeBroadcast = <A>(): Effect.Effect<Broadcast<A>, never, Scope.Scope> =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => new Set<Mailbox.Mailbox<A>>()),
-      (subscribers) => Effect.forEach(subscribers, (mailbox) => mailbox.end, { discard: true })
-    ),
-    (subscribers): Broadcast<A> => ({
-      publish: (event) =>
-        Effect.sync(() => {
-          for (const mailbox of subscribers) mailbox.unsafeOffer(event)
-        }),
-      publishAll: (events) =>
-        Effect.sync(() => {
-          for (const mailbox of subscribers) mailbox.unsafeOfferAll(events)
-        }),
-      subscribe: Effect.map(
-        Effect.acquireRelease(
-          Effect.tap(
-            Mailbox.make<A>({ capacity: 4096, strategy: "sliding" }),
-            (mailbox) => Effect.sync(() => subscribers.add(mailbox))
-          ),
-          (mailbox) => Effect.zipRight(Effect.sync(() => subscribers.delete(mailbox)), mailbox.end)
-        ),
-        Mailbox.toStream
-      )
-    })
-  )
 
 /**
  * @since 0.1.0

@@ -120,6 +120,20 @@ export interface LastReorg {
 }
 
 /**
+ * The node's last failure: why its last connection ended, or its last attempt failed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LastError {
+  readonly reason: DisconnectReason
+  /** Short and secret-free: an error code, an HTTP status. */
+  readonly detail: string
+  /** Epoch ms. */
+  readonly at: number
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -132,6 +146,8 @@ export interface NodeStatus {
   /** Subscribed topics: `head,chain_reorg`, or `head` alone for a node that refused the pair. */
   readonly topics: ReadonlyArray<string>
   readonly lastReorg: LastReorg | undefined
+  /** Kept after the node is back, so that a flapping node shows why. */
+  readonly lastError: LastError | undefined
   readonly state: ConnectionState
   readonly counters: NodeCounters
   /** The node's latest head, if the cache has one. */

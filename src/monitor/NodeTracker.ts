@@ -11,7 +11,7 @@ import type { CachedHead } from "../cache/BeaconHeadCache.js"
 import type { Root } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { BeaconStreamError, type DisconnectReason } from "../stream/BeaconStreamError.js"
-import { ConnectionState, emptyCounters, type LastReorg, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
+import { ConnectionState, emptyCounters, type LastError, type LastReorg, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -28,6 +28,7 @@ export class NodeTracker {
   /** Why the node is followed on `head` alone (logged once), until a connection for the pair opens again. */
   pairRefusal: string | undefined = undefined
   lastReorg: LastReorg | undefined = undefined
+  lastError: LastError | undefined = undefined
   /** New head block of the last reorg counted: a head and a chain_reorg for one switch count once. */
   private lastReorgBlock: Root | undefined = undefined
   /** Completing it drops the current connection. */
@@ -83,6 +84,7 @@ export class NodeTracker {
   failed(error: BeaconStreamError, attempt: number, now: number, nextAttemptAt: number): void {
     this.attempt = attempt
     this.disconnects[error.reason]++
+    this.lastError = { reason: error.reason, detail: error.detail, at: now }
     const waiting = { since: now, attempt, nextAttemptAt, reason: error.reason, detail: error.detail }
     this.state = error.reason === "stalled"
       ? ConnectionState.Stalled(waiting)
@@ -98,6 +100,7 @@ export class NodeTracker {
       lagging,
       topics: this.topics,
       lastReorg: this.lastReorg,
+      lastError: this.lastError,
       state: this.state,
       counters: { ...this.counters, disconnects: { ...this.disconnects } },
       head,

@@ -41,6 +41,7 @@ const status = (
     lagging: false,
     topics: ["head", "chain_reorg"],
     lastReorg: undefined,
+    lastError: state._tag === "Backoff" ? { reason: state.reason, detail: state.detail, at: state.since } : undefined,
     state,
     counters: counters(disconnects),
     head: head && {
@@ -82,8 +83,6 @@ const sample = (): Array<string> => {
     listVersion: 2,
     nodes: statuses,
     lagOf: (s) => (s.head === undefined ? undefined : s.head.receivedAt - (now - 400)),
-    lastErrorOf: (s) =>
-      s.index === 2 ? { reason: "refused", detail: "ECONNREFUSED", at: now - 1_200 } : undefined,
     colors: false
   })
 }

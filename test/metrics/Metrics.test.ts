@@ -3,7 +3,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import * as ArrivalStats from "../../src/arrivals/ArrivalStats.js"
 import { CandidateList } from "../../src/candidates/CandidateList.js"
+import * as SlotClock from "../../src/health/SlotClock.js"
 import * as Metrics from "../../src/metrics/Metrics.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import * as BeaconNode from "../../src/node/BeaconNode.js"
@@ -63,7 +65,12 @@ describe("Metrics", () => {
       const secret = `http://user:password@127.0.0.1:${b.port}/?apikey=SECRET`
       const display = { a: BeaconNode.unsafeParse(a.url).display, b: BeaconNode.unsafeParse(secret).display }
       const context = yield* Layer.build(
-        Metrics.layerServer({ port: 0 }).pipe(Layer.provideMerge(HeadMonitor.layerNode([a.url, secret])))
+        Metrics.layerServer({ port: 0 }).pipe(
+          Layer.provideMerge(ArrivalStats.layer),
+          Layer.provideMerge(HeadMonitor.layerNode([a.url, secret])),
+          // Slots of 1 ms since 1970: every head arrives long after its slot started, late.
+          Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: "1 millis" }))
+        )
       )
       const metricsUrl = `${Context.get(context, Metrics.MetricsServer).url}/metrics`
       const monitor = Context.get(context, HeadMonitor.HeadMonitor)
@@ -97,6 +104,8 @@ describe("Metrics", () => {
           sample(answer.text, `${p}node_head_delay_seconds_count${at(display.a)}`) === 3 &&
           sample(answer.text, `${p}node_head_delay_seconds_count${at(display.b)}`) === 2 &&
           sample(answer.text, `${p}node_connects_total${at(display.a)}`) === 2 &&
+          sample(answer.text, `${p}node_head_arrival_seconds_count${at(display.a)}`) === 3 &&
+          sample(answer.text, `${p}node_head_arrival_seconds_count${at(display.b)}`) === 2 &&
           answer)
       )
       expect(scrape.status).toBe(200)
@@ -121,6 +130,13 @@ describe("Metrics", () => {
       for (const node of [display.a, display.b]) {
         expect(sample(scrape.text, `${p}node_head_delay_seconds_bucket{le="0.001",index="${index(node)}",node="${node}"}`)).toBeGreaterThanOrEqual(1)
       }
+      // Arrivals: a saw slots 1 and 3 first, b slot 2; every head was late.
+      expect(sample(scrape.text, `${p}node_first_seen_total${at(display.a)}`)).toBe(2)
+      expect(sample(scrape.text, `${p}node_first_seen_total${at(display.b)}`)).toBe(1)
+      expect(sample(scrape.text, `${p}node_late_heads_total${at(display.a)}`)).toBe(3)
+      expect(sample(scrape.text, `${p}node_late_heads_total${at(display.b)}`)).toBe(2)
+      expect(sample(scrape.text, `${p}node_head_arrival_seconds_bucket{le="24",index="0",node="${display.a}"}`)).toBe(0)
+      expect(sample(scrape.text, `${p}node_head_arrival_seconds_bucket{le="+Inf",index="0",node="${display.a}"}`)).toBe(3)
       expect(sample(scrape.text, `${p}node_fibers`)).toBe(2)
       expect(sample(scrape.text, `${p}candidate_list_updates_total`)).toBe(0)
       expect(sample(scrape.text, `${p}candidate_list_nodes`)).toBe(2)
@@ -132,6 +148,7 @@ describe("Metrics", () => {
       const after = yield* get(metricsUrl)
       checkExposition(after.text)
       expect(after.text).not.toContain(display.b)
+      expect(sample(after.text, `${p}node_head_arrival_seconds_count${at(display.a)}`)).toBe(3)
       expect(sample(after.text, `${p}node_fibers`)).toBe(1)
       expect(sample(after.text, `${p}candidate_list_updates_total`)).toBe(1)
       expect(sample(after.text, `${p}node_head_delay_seconds_count${at(display.a)}`)).toBe(3)
@@ -144,7 +161,13 @@ describe("Metrics", () => {
       const urls = [1, 2].map((n) => server.url.replace("http://", `http://user:key${n}@`))
       const display = BeaconNode.unsafeParse(urls[0]!).display
       expect(BeaconNode.unsafeParse(urls[1]!).display).toBe(display)
-      const context = yield* Layer.build(Metrics.layer.pipe(Layer.provideMerge(HeadMonitor.layerNode(urls))))
+      const context = yield* Layer.build(
+        Metrics.layer.pipe(
+          Layer.provideMerge(ArrivalStats.layer),
+          Layer.provideMerge(HeadMonitor.layerNode(urls)),
+          Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: "12 seconds" }))
+        )
+      )
       const metrics = Context.get(context, Metrics.Metrics)
       const monitor = Context.get(context, HeadMonitor.HeadMonitor)
       yield* waitFor("both streams", Effect.sync(() => server.open === 2))
