@@ -7,12 +7,16 @@
  * - `GET /lighthouse/beacon/health` answers every node's connection state,
  *   counters and latest head, in list order;
  * - `GET /heads` answers the consensus view: the head most nodes report and how
- *   far each node is from it.
+ *   far each node is from it;
+ * - `GET /arrivals` answers each node's head arrivals after the slot start
+ *   (`ArrivalStats`);
+ * - `GET /feed` is the live page's event stream (`Dashboard`).
  *
- * Every request needs `Authorization: Bearer <token>` (401 otherwise, checked
- * before anything else, so that an unauthorised client learns nothing, not even
- * which paths exist). Every refused request gets a JSON `{"code", "message"}`
- * with a 4xx status and changes nothing.
+ * The live page itself (`GET /` and `/assets/...`) is static and public: it
+ * holds no data. Every other request needs `Authorization: Bearer <token>` (401
+ * otherwise, checked before anything else, so that an unauthorised client learns
+ * nothing, not even which paths exist). Every refused request gets a JSON
+ * `{"code", "message"}` with a 4xx/5xx status and changes nothing.
  *
  * `app` is the whole API as an `HttpApp`, for any `HttpServer`; `layer` serves
  * it with `node:http`, by default on 127.0.0.1:5062.
@@ -24,10 +28,15 @@ import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Effect, Layer, Option, type Schema } from "effect"
 import { createServer } from "node:http"
+import type { ArrivalStats } from "../arrivals/ArrivalStats.js"
 import { CandidateList } from "../candidates/CandidateList.js"
+import * as Dashboard from "../dashboard/Dashboard.js"
+import type { DashboardFeed } from "../dashboard/DashboardFeed.js"
+import type { PageAssets, PageAssetsError } from "../dashboard/PageAssets.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import * as AdminApiError from "./AdminApiError.js"
 import * as ApiToken from "./ApiToken.js"
+import * as ArrivalsView from "./ArrivalsView.js"
 import * as HealthReport from "./HealthReport.js"
 import * as BeaconUpdate from "./BeaconUpdate.js"
 import * as HeadsView from "./HeadsView.js"
@@ -47,6 +56,11 @@ export const healthPath = "/lighthouse/beacon/health"
  * @since 0.1.0
  */
 export const headsPath = "/heads"
+
+/**
+ * @since 0.1.0
+ */
+export const arrivalsPath = "/arrivals"
 
 /**
  * Largest request body accepted (64 KiB): a list of 64 URLs fits many times over.
@@ -84,6 +98,8 @@ const health = Effect.flatMap(HealthReport.current, (body) => respond(HealthRepo
 
 const heads = Effect.flatMap(HeadsView.current, (body) => respond(HeadsView.HeadsResponse, body))
 
+const arrivals = Effect.flatMap(ArrivalsView.current, (body) => respond(ArrivalsView.ArrivalsResponse, body))
+
 /**
  * The routes, without authentication: mount them only behind `app`.
  *
@@ -93,12 +109,17 @@ const heads = Effect.flatMap(HeadsView.current, (body) => respond(HeadsView.Head
 export const router = HttpRouter.empty.pipe(
   HttpRouter.post(updatePath, update),
   HttpRouter.get(healthPath, health),
-  HttpRouter.get(headsPath, heads)
+  HttpRouter.get(headsPath, heads),
+  HttpRouter.get(arrivalsPath, arrivals),
+  HttpRouter.get(Dashboard.feedPath, Dashboard.feed)
 )
+
+const pathOf = (request: HttpServerRequest.HttpServerRequest): string =>
+  Option.match(HttpServerRequest.toURL(request), { onNone: () => request.url, onSome: (url) => url.pathname })
 
 /** 405 with `Allow` when the path exists for other methods, else 404. */
 const notFound = (request: HttpServerRequest.HttpServerRequest): HttpServerResponse.HttpServerResponse => {
-  const path = Option.match(HttpServerRequest.toURL(request), { onNone: () => request.url, onSome: (url) => url.pathname })
+  const path = pathOf(request)
   const allowed = [...router.routes].filter((route) => route.path === path)
   return allowed.length === 0
     ? AdminApiError.toResponse(AdminApiError.make(404, `no route ${JSON.stringify(path.slice(0, 128))}`))
@@ -111,7 +132,8 @@ const notFound = (request: HttpServerRequest.HttpServerRequest): HttpServerRespo
 const unauthorized = AdminApiError.make(401, "missing or wrong bearer token")
 
 /**
- * The whole API: authentication, routes, and a JSON error for every refusal.
+ * The whole API: the page's static files, authentication, routes, and a JSON
+ * error for every refusal.
  *
  * @since 0.1.0
  * @category apps
@@ -119,9 +141,17 @@ const unauthorized = AdminApiError.make(401, "missing or wrong bearer token")
 export const app: Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   never,
-  HttpServerRequest.HttpServerRequest | ApiToken.ApiToken | CandidateList | HeadMonitor
+  | HttpServerRequest.HttpServerRequest
+  | ApiToken.ApiToken
+  | CandidateList
+  | HeadMonitor
+  | ArrivalStats
+  | DashboardFeed
+  | PageAssets
 > = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
+  const file = yield* Dashboard.staticFile(request.method, pathOf(request))
+  if (Option.isSome(file)) return file.value
   const token = yield* ApiToken.ApiToken
   if (!token.authorizes(request.headers["authorization"])) return yield* unauthorized
   return yield* router
@@ -150,7 +180,7 @@ export interface AdminApiOptions extends ApiToken.ApiTokenOptions {
  * @category models
  */
 export interface AdminApiService {
-  /** Base URL the API listens on, e.g. `http://127.0.0.1:5062`. */
+  /** Base URL the API listens on, e.g. `http://127.0.0.1:5062`; the live page is at `/`. */
   readonly url: string
 }
 
@@ -162,25 +192,32 @@ export class AdminApi extends Context.Tag("beacon-head-monitor/AdminApi")<AdminA
 
 /**
  * Serves `app` on `node:http` for as long as the layer lives. Needs the
- * candidate list and the head monitor it administers; the token is set up as
- * `ApiToken.make` says (the file's path is logged).
+ * candidate list and the head monitor it administers and the arrival
+ * statistics; the token is set up as `ApiToken.make` says (the file's path is
+ * logged).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: AdminApiOptions = {}
-): Layer.Layer<AdminApi, ServeError | ApiToken.ApiTokenError, CandidateList | HeadMonitor> =>
+): Layer.Layer<
+  AdminApi,
+  ServeError | ApiToken.ApiTokenError | PageAssetsError,
+  CandidateList | HeadMonitor | ArrivalStats
+> =>
   Layer.scoped(
     AdminApi,
     Effect.gen(function*() {
       yield* HttpServer.serveEffect(app)
       const url = yield* HttpServer.addressFormattedWith(Effect.succeed)
       yield* Effect.logInfo("admin API listening").pipe(Effect.annotateLogs({ url }))
+      yield* Effect.logInfo("live page").pipe(Effect.annotateLogs({ url: `${url}${Dashboard.pagePath}` }))
       return { url }
     })
   ).pipe(
     Layer.provide(ApiToken.layer(options)),
+    Layer.provide(Dashboard.layer),
     Layer.provide(NodeHttpServer.layer(() => createServer(), {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 5062

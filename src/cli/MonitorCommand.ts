@@ -143,6 +143,8 @@ const program = (
       Layer.mapError((error) =>
         error._tag === "ApiTokenError"
           ? flagError("api-token-file", error.message)
+          : error._tag === "PageAssetsError"
+          ? new StartupError({ message: error.message })
           : listenError("http-port", flags.httpAddress, flags.httpPort)(error)
       )
     )

@@ -30,12 +30,15 @@ export type EventsMode =
   | { readonly _tag: "silent" }
 
 /**
- * A JSON answer for a REST route, or `undefined` for 404.
+ * A JSON answer for a REST route (given the request's URL and method), or `undefined` for 404.
  *
  * @since 0.1.0
  * @category models
  */
-export type RouteHandler = (url: URL) => { readonly status: number; readonly body: unknown } | undefined
+export type RouteHandler = (
+  url: URL,
+  method: string
+) => { readonly status: number; readonly body: unknown } | undefined
 
 /**
  * @since 0.1.0
@@ -144,7 +147,7 @@ export class BeaconNodeServer {
 
   private handle(url: URL, response: Http.ServerResponse): void {
     if (url.pathname === "/eth/v1/events") return this.events(url, response)
-    const answer = this.routes.get(url.pathname)?.(url)
+    const answer = this.routes.get(url.pathname)?.(url, response.req.method ?? "GET")
     const status = answer?.status ?? 404
     response.writeHead(status, { "content-type": "application/json" })
     response.end(JSON.stringify(answer?.body ?? { code: status, message: "not found" }))

@@ -11,6 +11,10 @@
  * happens (`head` on the new fork first, then `chain_reorg`, sometimes the head
  * again, as Lodestar does).
  *
+ * Each node can also be restarted on request, faults or not: `restart`, or
+ * `POST /simulator/restart?down_ms=N` on the node itself (how a test stops a
+ * node of the devnet that a monitor process embeds).
+ *
  * All timing goes through the effect `Clock`, so it runs under `TestClock`.
  *
  * @since 0.1.0
@@ -87,7 +91,16 @@ export interface DevnetService {
   readonly slotsPerEpoch: number
   /** The canonical head. */
   readonly head: Effect.Effect<SimulatedBlock>
+  /** Restarts node `index` now, down for `downtime` (as the restarting node does); answers once it is back. */
+  readonly restart: (index: number, downtime: Duration.DurationInput) => Effect.Effect<void>
 }
+
+/**
+ * The path a simulated node answers `POST` on to restart itself (`?down_ms=N`, default 1,800).
+ *
+ * @since 0.1.0
+ */
+export const restartPath = "/simulator/restart"
 
 /**
  * @since 0.1.0
@@ -137,6 +150,7 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
     const currentSlot = () => Math.max(0, Math.floor((clock.unsafeCurrentTimeMillis() - genesisTime * 1000) / slotMillis))
     const chain = new SimulatedChain()
     const subscribed = yield* Queue.unbounded<Node>()
+    const restartRequests = yield* Queue.unbounded<{ readonly node: Node; readonly downtime: Duration.Duration }>()
 
     const nodes: Array<Node> = []
     for (let index = 0; index < count; index++) {
@@ -147,6 +161,15 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
         if (node.replayPending) Queue.unsafeOffer(subscribed, node)
       }
       routes(node, { genesisTime, secondsPerSlot, slotsPerEpoch, currentSlot })
+      server.route(restartPath, (url, method) => {
+        if (method !== "POST") return { status: 405, body: { code: 405, message: `use POST on ${restartPath}` } }
+        const downMs = Number(url.searchParams.get("down_ms") ?? 1800)
+        if (!Number.isInteger(downMs) || downMs < 0 || downMs > 600_000) {
+          return { status: 400, body: { code: 400, message: "down_ms must be a whole number of ms up to 600000" } }
+        }
+        Queue.unsafeOffer(restartRequests, { node, downtime: Duration.millis(downMs) })
+        return { status: 202, body: { data: { down_ms: downMs } } }
+      })
       nodes.push(node)
     }
     const restarting = nodes[count > 1 ? 1 : 0]!
@@ -164,7 +187,7 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
         if (yield* Random.nextBoolean) node.server.send("head", headEventData(block, slotsPerEpoch))
       })
 
-    const restart = (node: Node) =>
+    const restart = (node: Node, downtime: Duration.Duration) =>
       Effect.gen(function*() {
         yield* Effect.logInfo("simulated node restarting").pipe(Effect.annotateLogs(label(node)))
         node.condition = "down"
@@ -172,7 +195,8 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
         yield* Effect.sleep(downtime)
         yield* BeaconNodeServer.listen(node.server).pipe(
           Effect.tapError((error) => Effect.logWarning(error.message)),
-          Effect.retry(Schedule.spaced(downtime))
+          Effect.retry(Schedule.spaced(downtime)),
+          Effect.orDie // retried until it listens
         )
         // Back in sync at once, but the first subscriber gets a replay of old heads, as a re-syncing node sends.
         node.head = chain.head
@@ -202,7 +226,7 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
 
     const tick = (slot: number) =>
       Effect.gen(function*() {
-        if (faults && slot % restartEvery === 0) yield* Effect.forkScoped(restart(restarting))
+        if (faults && slot % restartEvery === 0) yield* Effect.forkScoped(restart(restarting, downtime))
         if (faults && silent.condition === "up" && slot % silenceEvery === Math.floor(silenceEvery / 2)) {
           silent.condition = "silent"
           silent.silentUntil = slot + silenceFor
@@ -239,6 +263,11 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
     })
 
     yield* Effect.forkScoped(replay)
+    // Requested restarts run on their own fibers: the request is answered before the node goes down.
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(
+      Queue.take(restartRequests),
+      ({ downtime, node }) => Effect.forkScoped(restart(node, downtime))
+    )))
     yield* Effect.forkScoped(run)
 
     return {
@@ -247,7 +276,11 @@ export const make = (options: DevnetOptions = {}): Effect.Effect<DevnetService, 
       genesisTime,
       secondsPerSlot,
       slotsPerEpoch,
-      head: Effect.sync(() => chain.head)
+      head: Effect.sync(() => chain.head),
+      restart: (index, downtime) => {
+        const node = nodes[index]
+        return node === undefined ? Effect.void : restart(node, Duration.decode(downtime))
+      }
     }
   })
 

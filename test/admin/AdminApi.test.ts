@@ -2,7 +2,9 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import * as AdminApi from "../../src/admin/AdminApi.js"
+import * as ArrivalsView from "../../src/admin/ArrivalsView.js"
 import * as HealthReport from "../../src/admin/HealthReport.js"
+import * as ArrivalStats from "../../src/arrivals/ArrivalStats.js"
 import * as HeadsView from "../../src/admin/HeadsView.js"
 import * as CandidateList from "../../src/candidates/CandidateList.js"
 import * as HealthPoller from "../../src/health/HealthPoller.js"
@@ -14,10 +16,15 @@ import { headData, root } from "../support/chain.js"
 
 const token = "test-token-0123456789"
 
+/** Slot timing of the tests' chains: 12-s slots, slot 9 started 6 s before the tests. */
+const slotClock = SlotClock.layer({ genesisTime: Math.floor(Date.now() / 1000) - 9 * 12 - 6, slotDuration: "12 seconds" })
+
 /** The admin API on a free port over a monitor following `urls`. */
 const api = (urls: ReadonlyArray<string>) =>
   AdminApi.layer({ port: 0, token }).pipe(
-    Layer.provideMerge(HeadMonitor.layerNode(urls, { maxCandidates: 4, retry: { initialDelay: "20 seconds" } }))
+    Layer.provideMerge(ArrivalStats.layer),
+    Layer.provideMerge(HeadMonitor.layerNode(urls, { maxCandidates: 4, retry: { initialDelay: "20 seconds" } })),
+    Layer.provideMerge(slotClock)
   )
 
 interface Call {
@@ -141,6 +148,26 @@ describe("AdminApi", () => {
           [c.url, false, 1]
         ])
         expect((yield* call({ method: "GET", path: AdminApi.headsPath, authorization: null })).status).toBe(401)
+
+        // The same heads as arrivals after their slot's start: a saw slot 9 first, b after it, c only slot 8.
+        const stats = yield* ArrivalStats.ArrivalStats
+        while ((yield* stats.snapshot).nodes.some((n) => n.arrivals === 0)) yield* Effect.sleep(5)
+        const arrivals = yield* call({ method: "GET", path: AdminApi.arrivalsPath })
+        expect(arrivals.status).toBe(200)
+        const figures = Schema.decodeUnknownSync(ArrivalsView.ArrivalsResponse)(arrivals.json).data
+        expect(figures).toMatchObject({ slot_ms: 12_000, deadline_ms: 4_000, window: 64 })
+        expect(figures.current_slot).toBeGreaterThanOrEqual(9)
+        expect(figures.nodes.map((n) => [n.index, n.url, n.slots.map((s) => [s.slot, s.first, s.late])])).toEqual([
+          [0, a.url, [[9, true, true]]],
+          [1, b.url, [[9, false, true]]],
+          [2, c.url, [[8, true, true]]]
+        ])
+        const [na, nb] = figures.nodes
+        expect(na!.slots[0]!.delay_ms).toBeGreaterThanOrEqual(6_000)
+        expect(nb!.slots[0]!.behind_first_ms).toBeGreaterThanOrEqual(5)
+        expect(na).toMatchObject({ arrivals: 1, first_seen: { window: 1, total: 1 }, late_heads: { window: 1, total: 1 } })
+        expect(na!.delay_ms).toEqual({ p50: na!.slots[0]!.delay_ms, p95: na!.slots[0]!.delay_ms })
+        expect((yield* call({ method: "GET", path: AdminApi.arrivalsPath, authorization: null })).status).toBe(401)
       }).pipe(Effect.provide(api([a.url, b.url, c.url])))
     }))
 
@@ -153,6 +180,7 @@ describe("AdminApi", () => {
       const urls = [far.url, near.url]
       const withHealth = AdminApi.layer({ port: 0, token }).pipe(
         Layer.provideMerge(HealthPoller.layer()),
+        Layer.provideMerge(ArrivalStats.layer),
         Layer.provideMerge(SlotClock.layer({ genesisTime, slotDuration: "12 seconds" })),
         Layer.provideMerge(HeadMonitor.layerNode(urls)),
         Layer.provideMerge(NodeHttpClient.layer)
@@ -271,7 +299,10 @@ describe("AdminApi", () => {
       ["DELETE on health", { method: "DELETE", path: AdminApi.healthPath }, 405, "not allowed"],
       ["POST on health", { path: AdminApi.healthPath, body: `{"beacon_nodes": ["http://a"]}` }, 405, "not allowed"],
       ["an unknown path", { method: "GET", path: "/lighthouse/beacon/nodes" }, 404, "no route"],
-      ["the root", { method: "GET", path: "/" }, 404, "no route"],
+      ["no token on the arrivals", { method: "GET", path: AdminApi.arrivalsPath, authorization: null }, 401, "token"],
+      ["no token on the page's feed", { method: "GET", path: "/feed", authorization: null }, 401, "token"],
+      ["a POST to the page", { path: "/" }, 404, "no route"],
+      ["an asset that does not exist", { method: "GET", path: "/assets/nothing.js" }, 404, "no route"],
       ["a body over 64 KiB", { body: oversized }, 413, "larger than 65536 bytes"],
       ["a chunked body over 64 KiB", { body: chunked(oversized) }, 413, "larger than 65536 bytes"],
       ["an empty list", { body: `{"beacon_nodes": []}` }, 400, "the list is empty"],

@@ -4,6 +4,8 @@ import { Effect, HashMap, Layer, Logger, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as ArrivalStats from "../../src/arrivals/ArrivalStats.js"
+import * as SlotClock from "../../src/health/SlotClock.js"
 import * as AdminApi from "../../src/admin/AdminApi.js"
 import * as ApiToken from "../../src/admin/ApiToken.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
@@ -104,7 +106,11 @@ describe("ApiToken", () => {
       const dir = yield* tempDir
       const node = yield* BeaconNodeServer.make()
       const tokenFile = Path.join(dir, "api-token.txt")
-      const layer = AdminApi.layer({ port: 0, tokenFile }).pipe(Layer.provideMerge(HeadMonitor.layerNode([node.url])))
+      const layer = AdminApi.layer({ port: 0, tokenFile }).pipe(
+        Layer.provideMerge(ArrivalStats.layer),
+        Layer.provideMerge(HeadMonitor.layerNode([node.url])),
+        Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: "12 seconds" }))
+      )
       yield* Effect.gen(function*() {
         const { url } = yield* AdminApi.AdminApi
         expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
