@@ -31,7 +31,7 @@ import { createServer } from "node:http"
 import type { ArrivalStats } from "../arrivals/ArrivalStats.js"
 import { CandidateList } from "../candidates/CandidateList.js"
 import * as Dashboard from "../dashboard/Dashboard.js"
-import type { DashboardFeed } from "../dashboard/DashboardFeed.js"
+import { DashboardFeed } from "../dashboard/DashboardFeed.js"
 import type { PageAssets, PageAssetsError } from "../dashboard/PageAssets.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
 import * as AdminApiError from "./AdminApiError.js"
@@ -210,6 +210,8 @@ export const layer = (
     AdminApi,
     Effect.gen(function*() {
       yield* HttpServer.serveEffect(app)
+      // Runs before the server closes, which waits for every open response: the page feeds end first.
+      yield* Effect.addFinalizer(() => Effect.flatMap(DashboardFeed, (feed) => feed.close))
       const url = yield* HttpServer.addressFormattedWith(Effect.succeed)
       yield* Effect.logInfo("admin API listening").pipe(Effect.annotateLogs({ url }))
       yield* Effect.logInfo("live page").pipe(Effect.annotateLogs({ url: `${url}${Dashboard.pagePath}` }))

@@ -13,11 +13,12 @@
  *
  * Each client reads its own subscriptions, each a sliding buffer: a slow or
  * stalled tab loses its oldest changes and never slows the monitor. At most
- * `maxClients` are open at once.
+ * `maxClients` are open at once. Every feed ends when the service closes (or
+ * on `close`), so that a server with pages open can stop at once.
  *
  * @since 0.1.0
  */
-import { Context, Data, Duration, Effect, Layer, type Scope, Schema, Stream } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Layer, type Scope, Schema, Stream } from "effect"
 import * as ArrivalsView from "../admin/ArrivalsView.js"
 import * as HealthReport from "../admin/HealthReport.js"
 import * as HeadsView from "../admin/HeadsView.js"
@@ -94,6 +95,8 @@ export interface DashboardFeedService {
   readonly open: Effect.Effect<Stream.Stream<string>, TooManyClients>
   /** Clients open now. */
   readonly clients: Effect.Effect<number>
+  /** Ends every feed, now and from now on (before the server stops, which waits for open responses). */
+  readonly close: Effect.Effect<void>
 }
 
 /**
@@ -131,6 +134,8 @@ export const make: Effect.Effect<
   let recent: ReadonlyArray<FeedEvent> = []
   let nextId = 1
   let clients = 0
+  const closed = yield* Deferred.make<void>()
+  yield* Effect.addFinalizer(() => Deferred.succeed(closed, undefined))
 
   const add = (event: FeedEvent) => {
     recent = [event, ...recent].slice(0, recentEvents)
@@ -205,9 +210,13 @@ export const make: Effect.Effect<
     open: Effect.suspend(() => {
       if (clients >= maxClients) return Effect.fail(new TooManyClients({ limit: maxClients }))
       clients++
-      return Effect.succeed(Stream.unwrapScoped(connect).pipe(Stream.ensuring(Effect.sync(() => clients--))))
+      return Effect.succeed(Stream.unwrapScoped(connect).pipe(
+        Stream.interruptWhen(Deferred.await(closed)),
+        Stream.ensuring(Effect.sync(() => clients--))
+      ))
     }),
-    clients: Effect.sync(() => clients)
+    clients: Effect.sync(() => clients),
+    close: Effect.asVoid(Deferred.succeed(closed, undefined))
   }
 })
 
