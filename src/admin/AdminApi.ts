@@ -206,22 +206,32 @@ export const layer = (
   ServeError | ApiToken.ApiTokenError | PageAssetsError,
   CandidateList | HeadMonitor | ArrivalStats
 > =>
-  Layer.scoped(
-    AdminApi,
-    Effect.gen(function*() {
-      yield* HttpServer.serveEffect(app)
-      // Runs before the server closes, which waits for every open response: the page feeds end first.
-      yield* Effect.addFinalizer(() => Effect.flatMap(DashboardFeed, (feed) => feed.close))
-      const url = yield* HttpServer.addressFormattedWith(Effect.succeed)
-      yield* Effect.logInfo("admin API listening").pipe(Effect.annotateLogs({ url }))
-      yield* Effect.logInfo("live page").pipe(Effect.annotateLogs({ url: `${url}${Dashboard.pagePath}` }))
-      return { url }
-    })
-  ).pipe(
-    Layer.provide(ApiToken.layer(options)),
-    Layer.provide(Dashboard.layer),
-    Layer.provide(NodeHttpServer.layer(() => createServer(), {
-      host: options.host ?? "127.0.0.1",
-      port: options.port ?? 5062
-    }))
-  )
+  Layer.unwrapEffect(Effect.sync(() => {
+    const server = createServer()
+    return Layer.scoped(
+      AdminApi,
+      Effect.gen(function*() {
+        yield* HttpServer.serveEffect(app)
+        // Runs before the server is closed, which would wait for every open response, and for requests that
+        // arrive once the handler is gone (a page reconnecting its feed) forever: the feeds end, then every
+        // connection is closed with the server.
+        yield* Effect.addFinalizer(() =>
+          Effect.flatMap(DashboardFeed, (feed) => feed.close).pipe(Effect.zipRight(Effect.sync(() => {
+            server.close()
+            server.closeAllConnections()
+          })))
+        )
+        const url = yield* HttpServer.addressFormattedWith(Effect.succeed)
+        yield* Effect.logInfo("admin API listening").pipe(Effect.annotateLogs({ url }))
+        yield* Effect.logInfo("live page").pipe(Effect.annotateLogs({ url: `${url}${Dashboard.pagePath}` }))
+        return { url }
+      })
+    ).pipe(
+      Layer.provide(ApiToken.layer(options)),
+      Layer.provide(Dashboard.layer),
+      Layer.provide(NodeHttpServer.layer(() => server, {
+        host: options.host ?? "127.0.0.1",
+        port: options.port ?? 5062
+      }))
+    )
+  }))
