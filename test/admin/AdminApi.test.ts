@@ -164,7 +164,7 @@ describe("AdminApi", () => {
         ])
         const [na, nb] = figures.nodes
         expect(na!.slots[0]!.delay_ms).toBeGreaterThanOrEqual(6_000)
-        expect(nb!.slots[0]!.behind_first_ms).toBeGreaterThanOrEqual(5)
+        expect(nb!.slots[0]!.behind_first_ms).toBeGreaterThanOrEqual(0)
         expect(na).toMatchObject({ arrivals: 1, first_seen: { window: 1, total: 1 }, late_heads: { window: 1, total: 1 } })
         expect(na!.delay_ms).toEqual({ p50: na!.slots[0]!.delay_ms, p95: na!.slots[0]!.delay_ms })
         expect((yield* call({ method: "GET", path: AdminApi.arrivalsPath, authorization: null })).status).toBe(401)

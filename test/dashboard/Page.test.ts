@@ -1,5 +1,5 @@
 /**
- * The live page in a real browser: the command runs its simulated devnet, a
+ * The live page in a real browser: the built command (dist/bin/bin.js) runs its simulated devnet, a
  * headless Chromium (shipped inside the `@sparticuz/chromium` package, driven
  * by `playwright-core`) opens the page, is refused a wrong token, enters the
  * right one, and watches every panel come alive; one simulated node is stopped
@@ -30,7 +30,7 @@ class Command {
   private readonly child: ChildProcessByStdio<null, Readable, Readable>
 
   constructor(args: ReadonlyArray<string>) {
-    this.child = spawn(process.execPath, ["src/launch.js", ...args], {
+    this.child = spawn(process.execPath, ["dist/bin/bin.js", ...args], {
       cwd: root,
       env: { PATH: process.env["PATH"] ?? "", LOG_FORMAT: "logfmt" },
       stdio: ["ignore", "pipe", "pipe"]
