@@ -50,6 +50,15 @@ export * as HealthReport from "./admin/HealthReport.js"
 export * as HeadsView from "./admin/HeadsView.js"
 export * as BeaconUpdate from "./admin/BeaconUpdate.js"
 
+/** When each node's heads arrive after their slot's start: per slot, first seen, p50/p95, late heads. */
+export * as ArrivalStats from "./arrivals/ArrivalStats.js"
+export * as ArrivalsView from "./admin/ArrivalsView.js"
+
+/** The live page the admin server serves: its files and its feed. */
+export * as Dashboard from "./dashboard/Dashboard.js"
+export * as DashboardFeed from "./dashboard/DashboardFeed.js"
+export * as PageAssets from "./dashboard/PageAssets.js"
+
 /** Prometheus metrics of the monitor and the /metrics endpoint. */
 export * as Metrics from "./metrics/Metrics.js"
 

@@ -5,7 +5,10 @@
  *
  * Fed with the monitor's live head events: a node's first live head of a slot
  * is its arrival for that slot (a repeat, a replayed burst or a second block at
- * the same slot is not). The first node of a slot is the one with the earliest
+ * the same slot is not), if it came within two slots of the slot's start: later
+ * heads are a node catching up (a restarted node's burst of old heads, whose
+ * own head the monitor dropped with its connection), not arrivals. The first
+ * node of a slot is the one with the earliest
  * arrival, so events published out of arrival order (each node's fiber
  * publishes on its own) still credit the right node. Per-slot figures cover the
  * last `window` slots by the slot clock; the counts since start cover every
@@ -199,6 +202,7 @@ export const make: Effect.Effect<ArrivalStatsService, never, HeadMonitor | Candi
       Effect.suspend(() => {
         if (!isLive(event)) return Effect.void
         const delay = event.receivedAt - slotClock.startOf(event.slot)
+        if (delay >= 2 * slotMillis) return Effect.void
         return record({
           node: event.node,
           index: event.index,

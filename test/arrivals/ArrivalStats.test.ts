@@ -48,8 +48,13 @@ describe("ArrivalStats", () => {
       a.send("head", headData(2))
       yield* count(4)
 
+      // Two slots after its start a head is a node catching up, not an arrival.
+      const monitor = yield* Effect.provide(HeadMonitor.HeadMonitor, context)
+      yield* TestClock.setTime(5 * slotMs)
+      b.send("head", headData(3))
+      yield* waitFor("b's catch-up head", Effect.map(monitor.status, (all) => all[1]!.head?.slot === 3))
       const snapshot = yield* stats.snapshot
-      expect(snapshot).toMatchObject({ currentSlot: 2, slotMillis: slotMs, deadlineMillis: 4_000 })
+      expect(snapshot).toMatchObject({ currentSlot: 5, slotMillis: slotMs, deadlineMillis: 4_000 })
       const [na, nb] = snapshot.nodes
       expect(na).toMatchObject({
         index: 0,
@@ -64,6 +69,7 @@ describe("ArrivalStats", () => {
       })
       expect(nb).toMatchObject({
         index: 1,
+        arrivals: 2,
         slots: [
           { slot: 1, delay: 400, first: false, behindFirst: 250 },
           { slot: 2, delay: 50, first: true, behindFirst: 0 }

@@ -280,7 +280,7 @@
         width: chartWidth(),
         height: 280,
         scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.min(0, min * 1.1), Math.max(max, arrivals.deadline_ms) * 1.15] } },
-        axes: [{ label: "slot" }, { label: "ms after slot start", size: 70 }],
+        axes: [{ label: "slot", incrs: [1, 2, 4, 8, 16, 32] }, { label: "ms after slot start", size: 70 }],
         legend: { live: false },
         cursor: { show: false },
         series: [
