@@ -99,11 +99,11 @@ export const make: Effect.Effect<
     Prometheus.collectDefaultMetrics({ register: registry })
     let snapshot: Snapshot = { nodes: [], arrivals: [], fibers: 0, listVersion: 0 }
 
-    const perNode = (
-      name: string,
-      help: string,
-      value: (status: NodeStatus) => number
+    /** A counter per node, copied at each scrape from the rows of the snapshot that `rows` picks. */
+    const counterOf = <Row extends { readonly index: number; readonly node: { readonly display: string } }>(
+      rows: (snapshot: Snapshot) => ReadonlyArray<Row>
     ) =>
+    (name: string, help: string, value: (row: Row) => number) =>
       new Prometheus.Counter({
         name: `${prefix}${name}`,
         help,
@@ -111,21 +111,11 @@ export const make: Effect.Effect<
         registers: [registry],
         collect() {
           this.reset()
-          for (const status of snapshot.nodes) this.inc(nodeLabels(status), value(status))
+          for (const row of rows(snapshot)) this.inc(nodeLabels(row), value(row))
         }
       })
-
-    const perNodeArrivals = (name: string, help: string, value: (node: NodeArrivals) => number) =>
-      new Prometheus.Counter({
-        name: `${prefix}${name}`,
-        help,
-        labelNames: ["index", "node"],
-        registers: [registry],
-        collect() {
-          this.reset()
-          for (const node of snapshot.arrivals) this.inc(nodeLabels(node), value(node))
-        }
-      })
+    const perNode = counterOf((current) => current.nodes)
+    const perNodeArrivals = counterOf((current) => current.arrivals)
 
     perNode("node_connects_total", "Connections answered 200 with an event stream.", (s) => s.counters.connects)
     perNode("node_stalls_total", "Connections dropped by the stall watchdog.", (s) => s.counters.disconnects.stalled)

@@ -14,7 +14,7 @@ import * as DashboardFeed from "../../src/dashboard/DashboardFeed.js"
 import * as SlotClock from "../../src/health/SlotClock.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
-import { headData } from "../support/chain.js"
+import { headData, reorgData } from "../support/chain.js"
 import { tick, waitFor } from "../support/wait.js"
 
 const token = "feed-token-0123456789abcdef"
@@ -159,14 +159,7 @@ describe("the live page's server side", () => {
         expect(chain["heads"]).toMatchObject({ consensus: { slot: "9", root: headData(9).block } })
 
         a.send("head", headData(9, { fork: "b" }))
-        a.send("chain_reorg", {
-          slot: "9",
-          depth: "1",
-          old_head_block: headData(9).block,
-          new_head_block: headData(9, { fork: "b" }).block,
-          epoch: "0",
-          execution_optimistic: false
-        })
+        a.send("chain_reorg", reorgData(9, 1, "b"))
         const reorg = yield* waitFor("the reorg event", Effect.sync(() => client.of("event").find((e) => e["kind"] === "reorg")))
         expect(reorg).toMatchObject({ slot: 9, depth: 1, index: 0, node: a.url })
 

@@ -3,7 +3,7 @@ import { type Duration, Effect, Stream, TestClock } from "effect"
 import type { HeadMonitorService } from "../../src/monitor/HeadMonitor.js"
 import type { ReorgEvent } from "../../src/monitor/ReorgEvent.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
-import { headData, root } from "../support/chain.js"
+import { headData, reorgData, root } from "../support/chain.js"
 import { statusOf, withMonitor } from "../support/monitor.js"
 import { tick, waitFor } from "../support/wait.js"
 
@@ -99,14 +99,7 @@ describe("reorgs", () => {
           server.send("head", headData(10))
           // Lodestar's order: the new head first, then chain_reorg for the same switch.
           server.send("head", headData(10, { fork: "b" }))
-          server.send("chain_reorg", {
-            slot: "10",
-            depth: "1",
-            old_head_block: headData(10).block,
-            new_head_block: headData(10, { fork: "b" }).block,
-            epoch: "0",
-            execution_optimistic: false
-          })
+          server.send("chain_reorg", reorgData(10, 1, "b"))
           yield* waitFor("first reorg", Effect.sync(() => reorgs.length === 1))
           let status = yield* statusOf(monitor, server)
           expect(status.counters.chainReorgs).toBe(1)

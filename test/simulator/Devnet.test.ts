@@ -3,7 +3,7 @@
  * the REST routes, per-node delays, restarts, silence, skipped slots, reorgs.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Random, type Scope, TestClock } from "effect"
+import { Chunk, Clock, Effect, Random, type Scope, TestClock } from "effect"
 import type { BeaconNodeServer } from "../../src/simulator/BeaconNodeServer.js"
 import * as Devnet from "../../src/simulator/Devnet.js"
 import { waitFor } from "../support/wait.js"
@@ -162,6 +162,29 @@ describe("Devnet", () => {
       expect(reorg).toContain(`"old_head_block":"${old.root}"`)
       expect(reorg).toContain(`"new_head_block":"${head.root}"`)
       expect(reorg).toContain(`"depth":"1"`)
+    }).pipe(Effect.withRandom(calm)))
+
+  it.scoped("a node restarts on request, faults or not: POST /simulator/restart?down_ms=N", () =>
+    Effect.gen(function*() {
+      const devnet = yield* Devnet.make({ faults: false })
+      const node = devnet.nodes[0]!
+      const control = (method: string, query = "") =>
+        Effect.promise(async () => {
+          const response = await fetch(`${node.server.url}${Devnet.restartPath}${query}`, { method })
+          return { status: response.status, body: await response.json() as Record<string, unknown> }
+        })
+      expect((yield* control("GET")).status).toBe(405)
+      expect((yield* control("POST", "?down_ms=soon")).status).toBe(400)
+      expect((yield* control("POST", "?down_ms=-1")).status).toBe(400)
+      expect(node.condition).toBe("up")
+      expect(yield* control("POST", "?down_ms=500")).toEqual({ status: 202, body: { data: { down_ms: 500 } } })
+      yield* waitFor("the node down", Effect.sync(() => node.condition === "down"))
+      const now = yield* Clock.currentTimeMillis
+      yield* waitFor("the downtime's sleep", Effect.map(TestClock.sleeps(), Chunk.contains(now + 500)))
+      yield* TestClock.adjust("500 millis")
+      yield* waitFor("the node back", Effect.sync(() => node.condition === "up"))
+      expect((yield* getJson(`${node.server.url}/eth/v1/node/health`)).status).toBe(200)
+      expect(devnet.nodes.slice(1).map((other) => other.condition)).toEqual(["up", "up"])
     }).pipe(Effect.withRandom(calm)))
 
   it.scoped("a taken port fails with a clear error", () =>

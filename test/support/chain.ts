@@ -13,3 +13,13 @@ export const headData = (slot: number, options: { readonly fork?: string; readon
   current_duty_dependent_root: root("current-dependent"),
   execution_optimistic: options.optimistic ?? false
 })
+
+/** A `chain_reorg` at `slot` from the main fork's block to `fork`'s. */
+export const reorgData = (slot: number, depth: number, fork: string) => ({
+  slot: String(slot),
+  depth: String(depth),
+  old_head_block: headData(slot).block,
+  new_head_block: headData(slot, { fork }).block,
+  epoch: "0",
+  execution_optimistic: false
+})
