@@ -110,6 +110,8 @@ export interface ArrivalSnapshot {
  * @category models
  */
 export interface ArrivalStatsService {
+  /** The slot length the figures use (the slot clock's). */
+  readonly slotMillis: number
   /** Every node's figures now. */
   readonly snapshot: Effect.Effect<ArrivalSnapshot>
   /** Subscribes now to every arrival from here on (each subscriber reads its own sliding buffer). */
@@ -264,7 +266,7 @@ export const make: Effect.Effect<ArrivalStatsService, never, HeadMonitor | Candi
       }
     })
 
-    return { snapshot, subscribe: arrivals.subscribe }
+    return { slotMillis, snapshot, subscribe: arrivals.subscribe }
   })
 
 /**

@@ -47,8 +47,11 @@ const delayBuckets = (slot: Duration.Duration): ReadonlyArray<number> => {
  * Upper bounds (seconds) of the arrival histogram, as fractions of the chain's slot: 1/24 … 2/3 of it, the whole
  * slot and two (0.5, 1, 2, 3, 4, 6, 8, 12, 24 s on mainnet); the attestation deadline (1/3) is one of them.
  */
-const arrivalBuckets = (slot: Duration.Duration): ReadonlyArray<number> =>
-  [1 / 24, 1 / 12, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1, 2].map((fraction) => (Duration.toMillis(slot) / 1000) * fraction)
+const arrivalBuckets = (slotMillis: number): ReadonlyArray<number> =>
+  // Multiplied, then divided: exact bounds where the slot allows (12 s / 3 is 4, not 12 × 0.333…).
+  ([[1, 24], [1, 12], [1, 6], [1, 4], [1, 3], [1, 2], [2, 3], [1, 1], [2, 1]] as const).map(([times, per]) =>
+    slotMillis * times / per / 1000
+  )
 
 /**
  * @since 0.1.0
@@ -214,7 +217,7 @@ export const make: Effect.Effect<
     const observeArrival = perNodeHistogram(
       "node_head_arrival_seconds",
       "How long after its slot's start each head arrived (clamped at 0).",
-      arrivalBuckets(monitor.options.slotDuration)
+      arrivalBuckets(arrivalStats.slotMillis)
     )
 
     new Prometheus.Gauge({

@@ -68,8 +68,11 @@ describe("Metrics", () => {
         Metrics.layerServer({ port: 0 }).pipe(
           Layer.provideMerge(ArrivalStats.layer),
           Layer.provideMerge(HeadMonitor.layerNode([a.url, secret])),
-          // Slots of 1 ms since 1970: every head arrives long after its slot started, late.
-          Layer.provideMerge(SlotClock.layer({ genesisTime: 0, slotDuration: "1 millis" }))
+          // Hour-long slots, slot 3 starting in 6 minutes: slots 1 and 2 arrive late (1.9 and 0.9 slots after
+          // their start), slot 3 early (counted at 0).
+          Layer.provideMerge(
+            SlotClock.layer({ genesisTime: Math.round(Date.now() / 1000 - 2.9 * 3600), slotDuration: "1 hour" })
+          )
         )
       )
       const metricsUrl = `${Context.get(context, Metrics.MetricsServer).url}/metrics`
@@ -130,12 +133,13 @@ describe("Metrics", () => {
       for (const node of [display.a, display.b]) {
         expect(sample(scrape.text, `${p}node_head_delay_seconds_bucket{le="0.001",index="${index(node)}",node="${node}"}`)).toBeGreaterThanOrEqual(1)
       }
-      // Arrivals: a saw slots 1 and 3 first, b slot 2; every head was late.
+      // Arrivals: a saw slots 1 and 3 first, b slot 2; slots 1 and 2 were late.
       expect(sample(scrape.text, `${p}node_first_seen_total${at(display.a)}`)).toBe(2)
       expect(sample(scrape.text, `${p}node_first_seen_total${at(display.b)}`)).toBe(1)
-      expect(sample(scrape.text, `${p}node_late_heads_total${at(display.a)}`)).toBe(3)
+      expect(sample(scrape.text, `${p}node_late_heads_total${at(display.a)}`)).toBe(2)
       expect(sample(scrape.text, `${p}node_late_heads_total${at(display.b)}`)).toBe(2)
-      expect(sample(scrape.text, `${p}node_head_arrival_seconds_bucket{le="24",index="0",node="${display.a}"}`)).toBe(0)
+      // Buckets are fractions of the slot: the first is 1/24 of an hour.
+      expect(sample(scrape.text, `${p}node_head_arrival_seconds_bucket{le="150",index="0",node="${display.a}"}`)).toBe(1)
       expect(sample(scrape.text, `${p}node_head_arrival_seconds_bucket{le="+Inf",index="0",node="${display.a}"}`)).toBe(3)
       expect(sample(scrape.text, `${p}node_fibers`)).toBe(2)
       expect(sample(scrape.text, `${p}candidate_list_updates_total`)).toBe(0)
