@@ -137,13 +137,16 @@ describe("the live page's server side", () => {
   it.scopedLive("a snapshot on connect, then lanes, arrivals and events as they happen; a list change sends a new snapshot", () =>
     Effect.gen(function*() {
       const [a, b] = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make()])
+      // b is given with secrets: the feed shows its display form only.
+      const secret = b.url.replace("http://", "http://user:password@") + "/?apikey=SECRET"
       yield* Effect.gen(function*() {
         const client = yield* open()
         expect(client.status).toBe(200)
         const snapshot = yield* waitFor("the snapshot", Effect.sync(() => client.of("snapshot")[0]))
         expect(client.messages[0]!.event).toBe("snapshot")
-        expect((snapshot["lanes"] as Array<Lane>).map((lane) => [lane.index, lane.url])).toEqual([[0, a.url], [1, b.url]])
-        expect(snapshot["events"]).toEqual([expect.objectContaining({ kind: "list", version: 0, nodes: [a.url, b.url] })])
+        const display = `${b.url.replace("http://", "http://user:***@")}?apikey=***`
+        expect((snapshot["lanes"] as Array<Lane>).map((lane) => [lane.index, lane.url])).toEqual([[0, a.url], [1, display]])
+        expect(snapshot["events"]).toEqual([expect.objectContaining({ kind: "list", version: 0, nodes: [a.url, display] })])
         expect(snapshot["arrivals"]).toMatchObject({ slot_ms: 12_000, window: 64 })
 
         yield* waitFor("both streams", Effect.sync(() => a.open === 1 && b.open === 1))
@@ -163,16 +166,17 @@ describe("the live page's server side", () => {
         const reorg = yield* waitFor("the reorg event", Effect.sync(() => client.of("event").find((e) => e["kind"] === "reorg")))
         expect(reorg).toMatchObject({ slot: 9, depth: 1, index: 0, node: a.url })
 
-        yield* Effect.flatMap(CandidateList, (list) => list.update([b.url]))
+        yield* Effect.flatMap(CandidateList, (list) => list.update([secret]))
         const second = yield* waitFor("a new snapshot", Effect.sync(() => client.of("snapshot")[1]))
-        expect((second["lanes"] as Array<Lane>).map((l) => l.url)).toEqual([b.url])
+        expect((second["lanes"] as Array<Lane>).map((l) => l.url)).toEqual([display])
         yield* waitFor("the list event", Effect.sync(() => client.of("event").some((e) => e["version"] === 1)))
 
         // A client that connects now gets everything so far in its snapshot.
         const late = yield* open()
         const fresh = yield* waitFor("the late snapshot", Effect.sync(() => late.of("snapshot")[0]))
         expect((fresh["events"] as Array<{ kind: string }>).map((e) => e.kind)).toEqual(["list", "reorg", "list"])
-      }).pipe(Effect.scoped, Effect.provide(api([a.url, b.url])))
+        expect(JSON.stringify([...client.messages, ...late.messages])).not.toMatch(/password|SECRET/)
+      }).pipe(Effect.scoped, Effect.provide(api([a.url, secret])))
     }))
 
   it.scopedLive(`at most ${DashboardFeed.maxClients} clients: the next gets a clear 503, a closed one frees its place`, () =>
