@@ -5,7 +5,7 @@
  * healthy node is delivered, the faulty node recovers (time printed), one
  * fiber per node, and the heap stays bounded.
  *
- * `npm test` runs it with 5 slots of 200 ms per fault; `npm run test:faults`
+ * `npm test` runs it with 5 slots of 400 ms per fault; `npm run test:faults`
  * holds every fault longer (FAULT_SLOTS, FAULT_SLOT_MS).
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
