@@ -51,6 +51,15 @@ const waiting = {
 export const Connection = Schema.Union(
   Schema.Struct({ state: Schema.Literal("connecting"), since: Timestamp, attempt: Count }),
   Schema.Struct({ state: Schema.Literal("open"), since: Timestamp }),
+  /** Silent past the idle limit, kept because the node confirmed it missed no head (see the README). */
+  Schema.Struct({
+    state: Schema.Literal("quiet"),
+    since: Timestamp,
+    /** False while still waiting for the response headers. */
+    opened: Schema.Boolean,
+    silent_since: Timestamp,
+    confirmed_at: Timestamp
+  }),
   Schema.Struct({ state: Schema.Literal("backoff"), ...waiting }),
   Schema.Struct({ state: Schema.Literal("stalled"), ...waiting }),
   Schema.Struct({ state: Schema.Literal("rejected"), ...waiting })
@@ -70,7 +79,9 @@ export const Counters = Schema.Struct({
   chain_reorgs: Count,
   invalid_events: Count,
   optimistic_heads_skipped: Count,
-  other_events: Count
+  other_events: Count,
+  /** Silent connections judged by asking the node for its head, by outcome. */
+  probes: Schema.Struct({ quiet: Count, advanced: Count, unanswered: Count })
 })
 
 /**
@@ -117,6 +128,8 @@ export const NodeReport = Schema.Struct({
   connection: Connection,
   /** When the node last sent any byte (keep-alives included). */
   last_activity_at: Schema.NullOr(Timestamp),
+  /** When asking the node last confirmed that its silent stream missed no head. */
+  last_confirmed_at: Schema.NullOr(Timestamp),
   /** More than `laggingSlots` behind the newest head of the other nodes. */
   lagging: Schema.Boolean,
   /** Subscribed event topics. */
@@ -157,6 +170,14 @@ const connection = (state: ConnectionState): typeof Connection.Type => {
       return { state: "connecting", since: instant(state.since), attempt: state.attempt }
     case "Open":
       return { state: "open", since: instant(state.since) }
+    case "Quiet":
+      return {
+        state: "quiet",
+        since: instant(state.since),
+        opened: state.opened,
+        silent_since: instant(state.silentSince),
+        confirmed_at: instant(state.confirmedAt)
+      }
     case "Backoff":
     case "Stalled":
     case "Rejected":
@@ -184,6 +205,7 @@ export const fromStatus = (status: NodeStatus, sync: NodeHealth.NodeHealthJson |
     url: status.node.display,
     connection: connection(status.state),
     last_activity_at: status.lastActivityAt === undefined ? null : instant(status.lastActivityAt),
+    last_confirmed_at: status.lastConfirmedAt === undefined ? null : instant(status.lastConfirmedAt),
     lagging: status.lagging,
     topics: status.topics,
     counters: {
@@ -194,7 +216,8 @@ export const fromStatus = (status: NodeStatus, sync: NodeHealth.NodeHealthJson |
       chain_reorgs: counters.chainReorgs,
       invalid_events: counters.invalidEvents,
       optimistic_heads_skipped: counters.optimisticHeadsSkipped,
-      other_events: counters.otherEvents
+      other_events: counters.otherEvents,
+      probes: counters.probes
     },
     head: head === undefined
       ? null

@@ -49,6 +49,8 @@ interface Streak {
   attempt: number
   /** Failures since the node was last open. */
   failures: number
+  /** In a quiet spell: its start was logged, its end will be. */
+  quiet: boolean
 }
 
 const short = (root: string): string => `${root.slice(0, 10)}…`
@@ -76,7 +78,7 @@ export const run = (
     const streakOf = (status: NodeStatus): Streak => {
       let streak = streaks.get(status.node.id)
       if (streak === undefined) {
-        streak = { attempt: 0, failures: 0 }
+        streak = { attempt: 0, failures: 0, quiet: false }
         streaks.set(status.node.id, streak)
       }
       return streak
@@ -90,10 +92,18 @@ export const run = (
         const streak = streakOf(status)
         const { state } = status
         const node = status.node.display
+        const wasQuiet = streak.quiet
+        streak.quiet = state._tag === "Quiet"
         switch (state._tag) {
           case "Connecting":
             return yield* Effect.logDebug("connecting").pipe(Effect.annotateLogs({ node, attempt: state.attempt }))
+          case "Quiet":
+            return wasQuiet ? undefined : yield* Effect.logInfo("quiet chain: stream silent, the node confirms its head")
+              .pipe(Effect.annotateLogs({ node, index: status.index, silentMs: state.confirmedAt - state.silentSince }))
           case "Open": {
+            if (wasQuiet) {
+              return yield* Effect.logInfo("stream delivers again").pipe(Effect.annotateLogs({ node, index: status.index }))
+            }
             const failures = streak.failures
             streak.failures = 0
             return yield* failures === 0

@@ -48,6 +48,8 @@ const stateText = (status: NodeStatus, now: number): string => {
       return `connecting${state.attempt > 0 ? ` #${state.attempt + 1}` : ""}`
     case "Open":
       return `open ${formatAge(now - state.since)}${lagging}`
+    case "Quiet":
+      return `quiet ${formatAge(now - state.silentSince)}, confirmed ${formatAge(now - state.confirmedAt)} ago${lagging}`
     case "Backoff":
     case "Stalled":
     case "Rejected":
@@ -60,6 +62,7 @@ const stateColor = (status: NodeStatus): string => {
     case "Open":
       return status.lagging ? "\x1b[33m" : "\x1b[32m"
     case "Connecting":
+    case "Quiet":
       return "\x1b[36m"
     case "Backoff":
     case "Stalled":

@@ -21,7 +21,7 @@ import * as Prometheus from "prom-client"
 import { ArrivalStats, type NodeArrivals } from "../arrivals/ArrivalStats.js"
 import { CandidateList } from "../candidates/CandidateList.js"
 import { HeadMonitor } from "../monitor/HeadMonitor.js"
-import { connectionStates, type NodeStatus } from "../monitor/NodeStatus.js"
+import { connectionStates, type NodeStatus, probeOutcomes } from "../monitor/NodeStatus.js"
 import { disconnectReasons } from "../stream/BeaconStreamError.js"
 import { FirstSeen } from "./FirstSeen.js"
 
@@ -131,20 +131,36 @@ export const make: Effect.Effect<
     perNode("node_heads_total", "Valid, non-optimistic head events.", (s) => s.counters.heads)
     perNode("node_chain_reorgs_total", "chain_reorg events.", (s) => s.counters.chainReorgs)
 
-    new Prometheus.Counter({
-      name: `${prefix}node_disconnects_total`,
-      help: "Connections lost, by reason.",
-      labelNames: ["index", "node", "reason"],
-      registers: [registry],
-      collect() {
-        this.reset()
-        for (const status of snapshot.nodes) {
-          for (const reason of disconnectReasons) {
-            this.inc({ ...nodeLabels(status), reason }, status.counters.disconnects[reason])
+    /** A per-node counter split by one more label, whose values are `keys`. */
+    const perNodeBy = <K extends string>(
+      name: string,
+      help: string,
+      label: string,
+      keys: ReadonlyArray<K>,
+      value: (status: NodeStatus) => Readonly<Record<K, number>>
+    ) =>
+      new Prometheus.Counter({
+        name: `${prefix}${name}`,
+        help,
+        labelNames: ["index", "node", label],
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const status of snapshot.nodes) {
+            const values = value(status)
+            for (const key of keys) this.inc({ ...nodeLabels(status), [label]: key }, values[key])
           }
         }
-      }
-    })
+      })
+    perNodeBy("node_disconnects_total", "Connections lost, by reason.", "reason", disconnectReasons, (s) =>
+      s.counters.disconnects)
+    perNodeBy(
+      "node_probes_total",
+      "Silent connections judged by asking the node for its head, by outcome (quiet: kept; advanced, unanswered: dropped).",
+      "outcome",
+      probeOutcomes,
+      (s) => s.counters.probes
+    )
 
     new Prometheus.Gauge({
       name: `${prefix}node_state`,

@@ -124,7 +124,7 @@ export const make: Effect.Effect<
     Effect.gen(function*() {
       for (const tracker of trackers.values()) {
         const { state } = tracker
-        if (state._tag !== "Open" && state._tag !== "Connecting") continue
+        if (state._tag !== "Open" && state._tag !== "Connecting" && state._tag !== "Quiet") continue
         if (Math.max(tracker.lastActivityAt ?? state.since, state.since) >= advancedAt) continue
         const head = yield* cache.get(tracker.node.id)
         if (head._tag === "Some" && head.value.slot >= slot) continue

@@ -11,7 +11,7 @@
  * @internal
  */
 import { HttpClient } from "@effect/platform"
-import { Deferred, Duration, Effect, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
+import { Deferred, Duration, Effect, Either, Runtime, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
 import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
@@ -70,7 +70,7 @@ export interface FollowerContext {
 const pair: ReadonlyArray<string> = ["head", "chain_reorg"]
 const headAlone: ReadonlyArray<string> = ["head"]
 
-/** The part of `GET /eth/v1/beacon/headers/head` the seed needs. */
+/** The part of `GET /eth/v1/beacon/headers/head` the seed and the quiet-chain probe need. */
 const HeaderResponse = Schema.Struct({
   execution_optimistic: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   data: Schema.Struct({
@@ -79,18 +79,23 @@ const HeaderResponse = Schema.Struct({
   })
 })
 
+/** The node's head, asked over its REST API (through the requests room, never a connection of our own). */
+const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
+  getJson(tracker.node, "/eth/v1/beacon/headers/head", HeaderResponse, { timeout })
+
 /** Puts the node's current head in the cache as soon as its stream opens; a failure changes nothing else. */
 const seed = (context: FollowerContext, tracker: NodeTracker) =>
-  getJson(tracker.node, "/eth/v1/beacon/headers/head", HeaderResponse, { timeout: context.config.idleTimeout }).pipe(
-    Effect.flatMap((header) =>
-      header.execution_optimistic ? Effect.void : context.cache.insert({
+  askHead(tracker, context.config.idleTimeout).pipe(
+    Effect.flatMap((header) => {
+      tracker.told(header.data.header.message.slot, header.data.root)
+      return header.execution_optimistic ? Effect.void : context.cache.insert({
         node: tracker.node,
         slot: header.data.header.message.slot,
         block: header.data.root,
         receivedAt: context.now(),
         source: "seed"
       })
-    ),
+    }),
     Effect.catchAll((error) =>
       // The error names the node by its display form only.
       Effect.logDebug("could not seed the head on connect").pipe(
@@ -116,7 +121,10 @@ const chunkHeads = (
   index: number | undefined
 ): ChunkHeads => {
   const live: Array<HeadEventData> = []
-  for (const data of heads) if (!data.execution_optimistic) live.push(data)
+  for (const data of heads) {
+    tracker.told(data.slot, data.block)
+    if (!data.execution_optimistic) live.push(data)
+  }
   return { tracker, live, optimistic: heads.length - live.length, receivedAt, index }
 }
 
@@ -168,6 +176,7 @@ const onReorg = (
   index: number | undefined
 ): Effect.Effect<void> =>
   Effect.gen(function*() {
+    tracker.told(data.slot, data.new_head_block)
     if (data.execution_optimistic) return
     const { node } = tracker
     const cached = yield* context.cache.get(node.id)
@@ -271,6 +280,7 @@ export const follow = (
 ): Effect.Effect<never, never, HttpClient.HttpClient | StreamTransport> => {
   const { cache, config, now } = context
   const { node } = tracker
+  const probeTimeout = Duration.times(config.slotDuration, 0.5)
 
   const policy = context.retryPolicy.pipe(
     Schedule.onDecision((step, decision) =>
@@ -302,9 +312,38 @@ export const follow = (
 
   /** In the socket's callback: data flowed (the policy resets), and the chunk waits for the turn's handling. */
   const onEvents = (events: ReadonlyArray<BeaconEvent>, receivedAt: number) => {
-    tracker.delivered()
+    tracker.flowed()
     context.arrive({ tracker, events, receivedAt })
   }
+
+  /**
+   * Silence is not a stall: a real node sends no keep-alives, and while the chain misses slots its stream carries
+   * no byte. When the connection (open, or still waiting for its response headers) has been silent for the idle
+   * limit, the node is asked for its head. No newer head than the connection told (or the first look, when it told
+   * none) → the chain is quiet: the connection is kept, and asked again after another idle period. A newer head, or
+   * no answer within half a slot → stalled.
+   */
+  const judgeSilence: Effect.Effect<void, string, HttpClient.HttpClient> = Effect.gen(function*() {
+    const answer = yield* Effect.either(askHead(tracker, probeTimeout))
+    if (Either.isLeft(answer)) {
+      tracker.probed("unanswered", now())
+      return yield* Effect.fail(`no answer to GET /eth/v1/beacon/headers/head (${answer.left.reason})`)
+    }
+    const slot = answer.right.data.header.message.slot
+    const block = answer.right.data.root
+    const told = tracker.delivered
+    if (told !== undefined && block !== told.block && slot >= told.slot) {
+      tracker.probed("advanced", now())
+      return yield* Effect.fail(`the node's head is at slot ${slot}, its stream told slot ${told.slot}`)
+    }
+    if (told === undefined) tracker.told(slot, block)
+    if (tracker.probed("quiet", now())) {
+      yield* context.publishStatus(tracker)
+      yield* Effect.logDebug("stream silent, the node confirms its head: the chain is quiet, connection kept").pipe(
+        Effect.annotateLogs({ node: node.display, slot })
+      )
+    }
+  })
 
   /** Follows `head` alone on this connection, saying why when the pair was accepted until now. */
   const followHeadAlone = (evidence: string) =>
@@ -324,23 +363,26 @@ export const follow = (
     client: HttpClient.HttpClient,
     evidence?: string
   ) =>
-    BeaconEventStream.run(node, {
-      topics,
-      idleTimeout: config.idleTimeout,
-      maxEventSize: config.maxEventSize,
-      stop: Deferred.await(kick),
-      onOpen: Effect.suspend(() => {
-        tracker.opened(now())
-        if (topics === pair) tracker.pairRefusal = undefined
-        // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
-        const seeding = Effect.provideService(seed(context, tracker), HttpClient.HttpClient, client)
-        const said = evidence === undefined ? Effect.void : followHeadAlone(evidence)
-        return Effect.zipRight(Effect.zipRight(said, context.publishStatus(tracker)), Effect.forkScoped(seeding))
-      }),
-      onBytes: (at) => {
-        tracker.lastActivityAt = at
-      }
-    }, onEvents)
+    Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+      BeaconEventStream.run(node, {
+        topics,
+        idleTimeout: config.idleTimeout,
+        maxEventSize: config.maxEventSize,
+        stop: Deferred.await(kick),
+        onOpen: Effect.suspend(() => {
+          tracker.opened(now())
+          if (topics === pair) tracker.pairRefusal = undefined
+          // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
+          const seeding = Effect.provideService(seed(context, tracker), HttpClient.HttpClient, client)
+          const said = evidence === undefined ? Effect.void : followHeadAlone(evidence)
+          return Effect.zipRight(Effect.zipRight(said, context.publishStatus(tracker)), Effect.forkScoped(seeding))
+        }),
+        onBytes: (at) => {
+          // The first byte after a quiet spell changes the status: rare, so a fiber of its own is fine.
+          if (tracker.heard(at)) Runtime.runFork(runtime)(context.publishStatus(tracker))
+        },
+        onIdle: Effect.provideService(judgeSilence, HttpClient.HttpClient, client)
+      }, onEvents))
 
   /**
    * Some servers refuse `chain_reorg`: newer ones answer 400 to the pair, Lodestar v1.5.1 never answered a request
@@ -368,7 +410,9 @@ export const follow = (
       ),
       Effect.tapError((error) =>
         Effect.sync(() => {
-          askHeadAlone = error.reason === "stalled" && tracker.state._tag === "Connecting" && tracker.topics === pair
+          const { state } = tracker
+          const unanswered = state._tag === "Connecting" || (state._tag === "Quiet" && !state.opened)
+          askHeadAlone = error.reason === "stalled" && unanswered && tracker.topics === pair
         })
       )
     )

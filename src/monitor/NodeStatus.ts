@@ -28,6 +28,9 @@ export interface Waiting {
 /**
  * - `Connecting`: request sent, no response yet (a real node answers with its first event);
  * - `Open`: streaming since `since`;
+ * - `Quiet`: the connection (open, or still waiting for its response headers) has been silent past the idle
+ *   limit, and asking the node confirmed that it has no newer head than its stream delivered: the chain is quiet,
+ *   the connection is kept (`since`: when it opened or was requested);
  * - `Backoff`: a transient failure, waiting to reconnect;
  * - `Stalled`: the stall watchdog dropped the connection, waiting to reconnect;
  * - `Rejected`: the node answered 4xx (or not an event stream), retried at the capped delay.
@@ -38,6 +41,15 @@ export interface Waiting {
 export type ConnectionState = Data.TaggedEnum<{
   Connecting: { readonly since: number; readonly attempt: number }
   Open: { readonly since: number }
+  Quiet: {
+    readonly since: number
+    /** False while still waiting for the response headers. */
+    readonly opened: boolean
+    /** The last byte, or the request when none came (epoch ms). */
+    readonly silentSince: number
+    /** When the node last confirmed its head (epoch ms). */
+    readonly confirmedAt: number
+  }
   Backoff: Waiting
   Stalled: Waiting
   Rejected: Waiting
@@ -53,6 +65,7 @@ export const ConnectionState = Data.taggedEnum<ConnectionState>()
 const stateTags: { readonly [Tag in ConnectionState["_tag"]]: null } = {
   Connecting: null,
   Open: null,
+  Quiet: null,
   Backoff: null,
   Stalled: null,
   Rejected: null
@@ -65,6 +78,25 @@ const stateTags: { readonly [Tag in ConnectionState["_tag"]]: null } = {
  * @category models
  */
 export const connectionStates = Object.keys(stateTags) as ReadonlyArray<ConnectionState["_tag"]>
+
+/**
+ * What asking a silent node for its head (`GET /eth/v1/beacon/headers/head`) found.
+ * - `quiet`: no newer head than its stream delivered: the connection is kept;
+ * - `advanced`: a newer head: the stream missed it, the connection is dropped as stalled;
+ * - `unanswered`: no answer (or not a head): the connection is dropped as stalled.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ProbeOutcome = "quiet" | "advanced" | "unanswered"
+
+/**
+ * Every probe outcome, e.g. to report each as a metric.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const probeOutcomes: ReadonlyArray<ProbeOutcome> = ["quiet", "advanced", "unanswered"]
 
 /**
  * Counters since the node joined the list.
@@ -88,6 +120,8 @@ export interface NodeCounters {
   readonly optimisticHeadsSkipped: number
   /** Events of other topics, ignored. */
   readonly otherEvents: number
+  /** Silent connections judged by asking the node for its head, by outcome. */
+  readonly probes: Readonly<Record<ProbeOutcome, number>>
 }
 
 /**
@@ -104,7 +138,8 @@ export const emptyCounters = (): NodeCounters => ({
   chainReorgs: 0,
   invalidEvents: 0,
   optimisticHeadsSkipped: 0,
-  otherEvents: 0
+  otherEvents: 0,
+  probes: Object.fromEntries(probeOutcomes.map((outcome) => [outcome, 0])) as Record<ProbeOutcome, number>
 })
 
 /**
@@ -154,4 +189,6 @@ export interface NodeStatus {
   readonly head: CachedHead | undefined
   /** When the node last sent any byte (keep-alives included), epoch ms. */
   readonly lastActivityAt: number | undefined
+  /** When asking the node last confirmed that its silent stream missed nothing, epoch ms. */
+  readonly lastConfirmedAt: number | undefined
 }

@@ -11,7 +11,15 @@ import type { CachedHead } from "../cache/BeaconHeadCache.js"
 import type { Root } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { BeaconStreamError, type DisconnectReason } from "../stream/BeaconStreamError.js"
-import { ConnectionState, emptyCounters, type LastError, type LastReorg, type NodeCounters, type NodeStatus } from "./NodeStatus.js"
+import {
+  ConnectionState,
+  emptyCounters,
+  type LastError,
+  type LastReorg,
+  type NodeCounters,
+  type NodeStatus,
+  type ProbeOutcome
+} from "./NodeStatus.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -22,7 +30,15 @@ export class NodeTracker {
   attempt = 0
   private readonly counters: Mutable<NodeCounters>
   private readonly disconnects: Record<DisconnectReason, number>
+  private readonly probes: Record<ProbeOutcome, number>
   lastActivityAt: number | undefined = undefined
+  /** When asking the node last confirmed that its silent stream missed nothing. */
+  lastConfirmedAt: number | undefined = undefined
+  /**
+   * The newest head the current connection told (events, optimistic ones included, reorgs and the seed): what a
+   * silent stream is judged against. Each connection starts without one.
+   */
+  delivered: { readonly slot: number; readonly block: Root } | undefined = undefined
   /** Topics of the current connection: `head` and `chain_reorg`, or `head` alone (see `NodeFollower`). */
   topics: ReadonlyArray<string> = ["head", "chain_reorg"]
   /** Why the node is followed on `head` alone (logged once), until a connection for the pair opens again. */
@@ -41,6 +57,7 @@ export class NodeTracker {
     this.state = ConnectionState.Connecting({ since: now, attempt: 0 })
     this.counters = emptyCounters() as Mutable<NodeCounters>
     this.disconnects = this.counters.disconnects as Record<DisconnectReason, number>
+    this.probes = this.counters.probes as Record<ProbeOutcome, number>
   }
 
   get count(): Mutable<NodeCounters> {
@@ -49,6 +66,7 @@ export class NodeTracker {
 
   connecting(now: number, kick: Deferred.Deferred<never, BeaconStreamError>): void {
     this.kick = kick
+    this.delivered = undefined
     this.state = ConnectionState.Connecting({ since: now, attempt: this.attempt })
   }
 
@@ -77,8 +95,39 @@ export class NodeTracker {
   }
 
   /** Data flowed on the open connection: the policy has reset, so do we. */
-  delivered(): void {
+  flowed(): void {
     this.attempt = 0
+  }
+
+  /** The connection told this head: the newest so far is what its silence is judged against. */
+  told(slot: number, block: Root): void {
+    if (this.delivered === undefined || slot >= this.delivered.slot) this.delivered = { slot, block }
+  }
+
+  /** Bytes arrived; answers whether that ended a quiet spell (the status changed). */
+  heard(at: number): boolean {
+    this.lastActivityAt = at
+    if (this.state._tag !== "Quiet" || !this.state.opened) return false
+    this.state = ConnectionState.Open({ since: this.state.since })
+    return true
+  }
+
+  /** Asking the silent node found `outcome`; answers whether the state changed. */
+  probed(outcome: ProbeOutcome, now: number): boolean {
+    this.probes[outcome]++
+    if (outcome !== "quiet") return false
+    this.lastConfirmedAt = now
+    const { state } = this
+    const changed = state._tag !== "Quiet"
+    if (state._tag === "Open" || state._tag === "Connecting" || state._tag === "Quiet") {
+      this.state = ConnectionState.Quiet({
+        since: state.since,
+        opened: state._tag === "Quiet" ? state.opened : state._tag === "Open",
+        silentSince: this.lastActivityAt ?? state.since,
+        confirmedAt: now
+      })
+    }
+    return changed
   }
 
   failed(error: BeaconStreamError, attempt: number, now: number, nextAttemptAt: number): void {
@@ -102,9 +151,10 @@ export class NodeTracker {
       lastReorg: this.lastReorg,
       lastError: this.lastError,
       state: this.state,
-      counters: { ...this.counters, disconnects: { ...this.disconnects } },
+      counters: { ...this.counters, disconnects: { ...this.disconnects }, probes: { ...this.probes } },
       head,
-      lastActivityAt: this.lastActivityAt
+      lastActivityAt: this.lastActivityAt,
+      lastConfirmedAt: this.lastConfirmedAt
     }
   }
 }

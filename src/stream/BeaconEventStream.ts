@@ -23,8 +23,13 @@ import { type ChunkHandler, StreamTransport } from "./StreamTransport.js"
 export interface ConnectOptions {
   /** Topics to subscribe to, sent as repeated `topics` parameters (default `["head"]`). */
   readonly topics?: ReadonlyArray<string>
-  /** No byte for this long (headers included) fails the stream with `stalled`. */
+  /** No byte for this long (headers included) fails the stream with `stalled`, unless `onIdle` keeps it. */
   readonly idleTimeout: Duration.DurationInput
+  /**
+   * Asked each time the stream has been silent for the idle limit (headers included): succeeds to keep the
+   * connection for another idle period, fails with why to drop it as `stalled`. Without it, silence alone drops it.
+   */
+  readonly onIdle?: Effect.Effect<void, string>
   /** Largest pending event, in characters; past it the stream fails with `oversized`. */
   readonly maxEventSize: number
   /** Runs once the node answered 200 with an event stream, in the connection's scope (closed when it ends). */
@@ -65,12 +70,25 @@ export const run = (
       new BeaconStreamError({ node: node.display, reason, detail })
 
     let lastByteAt = clock.unsafeCurrentTimeMillis()
-    // Sleeps until the idle limit counted from the last byte.
+    // The silence is judged again one idle period after this (the last byte, or the last time `onIdle` kept it).
+    let judgedAt = lastByteAt
+    // Sleeps until the idle limit counted from the last byte (or judgement), then asks `onIdle`, if given.
     const watchdog: Effect.Effect<never, BeaconStreamError> = Effect.suspend(() => {
-      const left = lastByteAt + idleMillis - clock.unsafeCurrentTimeMillis()
-      return left <= 0
-        ? Effect.fail(fail("stalled", `no data for ${Duration.format(Duration.millis(idleMillis))}`))
-        : Effect.zipRight(Effect.sleep(left), watchdog)
+      const left = Math.max(lastByteAt, judgedAt) + idleMillis - clock.unsafeCurrentTimeMillis()
+      if (left > 0) return Effect.zipRight(Effect.sleep(left), watchdog)
+      const silence = `no data for ${Duration.format(Duration.millis(clock.unsafeCurrentTimeMillis() - lastByteAt))}`
+      if (options.onIdle === undefined) return Effect.fail(fail("stalled", silence))
+      const before = lastByteAt
+      return options.onIdle.pipe(
+        Effect.matchEffect({
+          // Bytes that came while the node was asked end the silence whatever the answer.
+          onFailure: (why) => lastByteAt !== before ? watchdog : Effect.fail(fail("stalled", `${silence}; ${why}`)),
+          onSuccess: () => {
+            judgedAt = clock.unsafeCurrentTimeMillis()
+            return watchdog
+          }
+        })
+      )
     })
 
     const onChunk: ChunkHandler = (bytes) => {

@@ -42,6 +42,7 @@ const status = (
     topics: ["head", "chain_reorg"],
     lastReorg: undefined,
     lastError: state._tag === "Backoff" ? { reason: state.reason, detail: state.detail, at: state.since } : undefined,
+    lastConfirmedAt: undefined,
     state,
     counters: counters(disconnects),
     head: head && {
