@@ -86,16 +86,15 @@ const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
 /** Puts the node's current head in the cache as soon as its stream opens; a failure changes nothing else. */
 const seed = (context: FollowerContext, tracker: NodeTracker) =>
   askHead(tracker, context.config.idleTimeout).pipe(
-    Effect.flatMap((header) => {
-      tracker.told(header.data.header.message.slot, header.data.root)
-      return header.execution_optimistic ? Effect.void : context.cache.insert({
+    Effect.flatMap((header) =>
+      header.execution_optimistic ? Effect.void : context.cache.insert({
         node: tracker.node,
         slot: header.data.header.message.slot,
         block: header.data.root,
         receivedAt: context.now(),
         source: "seed"
       })
-    }),
+    ),
     Effect.catchAll((error) =>
       // The error names the node by its display form only.
       Effect.logDebug("could not seed the head on connect").pipe(

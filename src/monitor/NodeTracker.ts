@@ -35,8 +35,9 @@ export class NodeTracker {
   /** When asking the node last confirmed that its silent stream missed nothing. */
   lastConfirmedAt: number | undefined = undefined
   /**
-   * The newest head the current connection told (events, optimistic ones included, reorgs and the seed): what a
-   * silent stream is judged against. Each connection starts without one.
+   * The newest head the current connection's stream told (heads, optimistic ones included, and reorgs), or what
+   * the first question to a silent stream that told none found: what its silence is judged against. Each
+   * connection starts without one.
    */
   delivered: { readonly slot: number; readonly block: Root } | undefined = undefined
   /** Topics of the current connection: `head` and `chain_reorg`, or `head` alone (see `NodeFollower`). */

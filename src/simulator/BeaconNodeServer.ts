@@ -71,6 +71,8 @@ export class BeaconNodeServer {
    * `400` as newer servers do, or `hang` (no answer at all) as Lodestar v1.5.1 did.
    */
   unknownTopics: { readonly topics: ReadonlySet<string>; readonly answer: "400" | "hang" } | undefined = undefined
+  /** Accept every REST request and never answer it, as a hung node does (event streams follow `mode`). */
+  restSilent = false
   /** Event-stream requests received, by any mode. */
   requests = 0
   /** Event-stream connections that ended on the client's side or ours. */
@@ -147,6 +149,7 @@ export class BeaconNodeServer {
 
   private handle(url: URL, response: Http.ServerResponse): void {
     if (url.pathname === "/eth/v1/events") return this.events(url, response)
+    if (this.restSilent) return
     const answer = this.routes.get(url.pathname)?.(url, response.req.method ?? "GET")
     const status = answer?.status ?? 404
     response.writeHead(status, { "content-type": "application/json" })

@@ -3,35 +3,9 @@ import { type Duration, Effect, Stream, TestClock } from "effect"
 import type { HeadMonitorService } from "../../src/monitor/HeadMonitor.js"
 import type { ReorgEvent } from "../../src/monitor/ReorgEvent.js"
 import * as BeaconNodeServer from "../../src/simulator/BeaconNodeServer.js"
-import { headData, reorgData, root } from "../support/chain.js"
+import { headData, reorgData, serveHeader } from "../support/chain.js"
 import { statusOf, withMonitor } from "../support/monitor.js"
 import { tick, waitFor } from "../support/wait.js"
-
-type Server = BeaconNodeServer.BeaconNodeServer
-
-/** Serves `/eth/v1/beacon/headers/head` as a node at `slot` would. */
-const serveHeader = (server: Server, slot: number) =>
-  server.route("/eth/v1/beacon/headers/head", () => ({
-    status: 200,
-    body: {
-      execution_optimistic: false,
-      finalized: false,
-      data: {
-        root: headData(slot).block,
-        canonical: true,
-        header: {
-          message: {
-            slot: String(slot),
-            proposer_index: "1",
-            parent_root: root("parent"),
-            state_root: headData(slot).state,
-            body_root: root("body")
-          },
-          signature: `0x${"00".repeat(96)}`
-        }
-      }
-    }
-  }))
 
 describe("seed on (re)connect", () => {
   it.scopedLive("puts the node's head in the cache as soon as the stream opens, and again after a restart", () =>

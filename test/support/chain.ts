@@ -1,5 +1,6 @@
 /** Head and reorg event payloads as a beacon node writes them, for scripted servers. */
 import { createHash } from "node:crypto"
+import type { BeaconNodeServer } from "../../src/simulator/BeaconNodeServer.js"
 
 /** A deterministic 32-byte root for a label. */
 export const root = (label: string): string => `0x${createHash("sha256").update(label).digest("hex")}`
@@ -23,3 +24,27 @@ export const reorgData = (slot: number, depth: number, fork: string) => ({
   epoch: "0",
   execution_optimistic: false
 })
+
+/** Serves `/eth/v1/beacon/headers/head` as a node at `slot` would. */
+export const serveHeader = (server: BeaconNodeServer, slot: number) =>
+  server.route("/eth/v1/beacon/headers/head", () => ({
+    status: 200,
+    body: {
+      execution_optimistic: false,
+      finalized: false,
+      data: {
+        root: headData(slot).block,
+        canonical: true,
+        header: {
+          message: {
+            slot: String(slot),
+            proposer_index: "1",
+            parent_root: root("parent"),
+            state_root: headData(slot).state,
+            body_root: root("body")
+          },
+          signature: `0x${"00".repeat(96)}`
+        }
+      }
+    }
+  }))
