@@ -11,7 +11,19 @@
  * @internal
  */
 import { HttpClient } from "@effect/platform"
-import { Deferred, Duration, Effect, Either, Runtime, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
+import {
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  Fiber,
+  Option,
+  Runtime,
+  Schedule,
+  ScheduleDecision,
+  ScheduleIntervals,
+  Schema
+} from "effect"
 import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
@@ -79,29 +91,38 @@ const HeaderResponse = Schema.Struct({
   })
 })
 
+type HeaderAnswer = typeof HeaderResponse.Type
+
 /** The node's head, asked over its REST API (through the requests room, never a connection of our own). */
 const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
   getJson(tracker.node, "/eth/v1/beacon/headers/head", HeaderResponse, { timeout })
 
-/** Puts the node's current head in the cache as soon as its stream opens; a failure changes nothing else. */
-const seed = (context: FollowerContext, tracker: NodeTracker) =>
+/**
+ * The node's head as a connection's request is sent: what a silent stream that told nothing yet is judged
+ * against, and the seed of the cache once the stream opens. A failure changes nothing else.
+ */
+const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
   askHead(tracker, context.config.idleTimeout).pipe(
-    Effect.flatMap((header) =>
-      header.execution_optimistic ? Effect.void : context.cache.insert({
-        node: tracker.node,
-        slot: header.data.header.message.slot,
-        block: header.data.root,
-        receivedAt: context.now(),
-        source: "seed"
-      })
-    ),
-    Effect.catchAll((error) =>
+    Effect.tap((header) => tracker.told(header.data.header.message.slot, header.data.root)),
+    Effect.tapError((error) =>
       // The error names the node by its display form only.
-      Effect.logDebug("could not seed the head on connect").pipe(
+      Effect.logDebug("could not ask the node's head on connect").pipe(
         Effect.annotateLogs({ node: tracker.node.display, reason: error.message })
       )
-    )
+    ),
+    Effect.option
   )
+
+/** Puts the node's head asked on connect in the cache as soon as its stream opens, so that it counts at once. */
+const seed = (context: FollowerContext, tracker: NodeTracker, asked: Fiber.Fiber<Option.Option<HeaderAnswer>>) =>
+  Effect.flatMap(Fiber.join(asked), (answer) =>
+    Option.isNone(answer) || answer.value.execution_optimistic ? Effect.void : context.cache.insert({
+      node: tracker.node,
+      slot: answer.value.data.header.message.slot,
+      block: answer.value.data.root,
+      receivedAt: context.now(),
+      source: "seed"
+    }))
 
 /** The heads of one chunk of one node, optimistic ones set apart (counted, never cached). */
 interface ChunkHeads {
@@ -318,9 +339,9 @@ export const follow = (
   /**
    * Silence is not a stall: a real node sends no keep-alives, and while the chain misses slots its stream carries
    * no byte. When the connection (open, or still waiting for its response headers) has been silent for the idle
-   * limit, the node is asked for its head. No newer head than the connection told (or the first look, when it told
-   * none) → the chain is quiet: the connection is kept, and asked again after another idle period. A newer head, or
-   * no answer within half a slot → stalled.
+   * limit, the node is asked for its head. No newer head than the connection told (or than the node had when the
+   * connection was asked for) → the chain is quiet: the connection is kept, and asked again after another idle
+   * period. A newer head, or no answer within half a slot → stalled.
    */
   const judgeSilence: Effect.Effect<void, string, HttpClient.HttpClient> = Effect.gen(function*() {
     const answer = yield* Effect.either(askHead(tracker, probeTimeout))
@@ -331,11 +352,11 @@ export const follow = (
     const slot = answer.right.data.header.message.slot
     const block = answer.right.data.root
     const told = tracker.delivered
-    if (told !== undefined && block !== told.block && slot >= told.slot) {
+    if (told === undefined || (block !== told.block && slot >= told.slot)) {
       tracker.probed("advanced", now())
-      return yield* Effect.fail(`the node's head is at slot ${slot}, its stream told slot ${told.slot}`)
+      const since = told === undefined ? "it had none when the stream was asked for" : `its stream told slot ${told.slot}`
+      return yield* Effect.fail(`the node's head is at slot ${slot}, ${since}`)
     }
-    if (told === undefined) tracker.told(slot, block)
     if (tracker.probed("quiet", now())) {
       yield* context.publishStatus(tracker)
       yield* Effect.logDebug("stream silent, the node confirms its head: the chain is quiet, connection kept").pipe(
@@ -360,6 +381,7 @@ export const follow = (
     topics: ReadonlyArray<string>,
     kick: Deferred.Deferred<never, BeaconStreamError>,
     client: HttpClient.HttpClient,
+    asked: Fiber.Fiber<Option.Option<HeaderAnswer>>,
     evidence?: string
   ) =>
     Effect.flatMap(Effect.runtime<never>(), (runtime) =>
@@ -372,7 +394,7 @@ export const follow = (
           tracker.opened(now())
           if (topics === pair) tracker.pairRefusal = undefined
           // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
-          const seeding = Effect.provideService(seed(context, tracker), HttpClient.HttpClient, client)
+          const seeding = seed(context, tracker, asked)
           const said = evidence === undefined ? Effect.void : followHeadAlone(evidence)
           return Effect.zipRight(Effect.zipRight(said, context.publishStatus(tracker)), Effect.forkScoped(seeding))
         }),
@@ -401,11 +423,12 @@ export const follow = (
     tracker.topics = trial ? headAlone : pair
     tracker.connecting(now(), kick)
     yield* context.publishStatus(tracker)
-    if (trial) return yield* stream(headAlone, kick, client, "unanswered until dropped, while head alone answers")
-    return yield* stream(pair, kick, client).pipe(
+    const asked = yield* Effect.forkScoped(Effect.provideService(headOnConnect(context, tracker), HttpClient.HttpClient, client))
+    if (trial) return yield* stream(headAlone, kick, client, asked, "unanswered until dropped, while head alone answers")
+    return yield* stream(pair, kick, client, asked).pipe(
       Effect.catchIf(
         (error) => error.status === 400,
-        () => Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, kick, client))
+        () => Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, kick, client, asked))
       ),
       Effect.tapError((error) =>
         Effect.sync(() => {
@@ -415,7 +438,7 @@ export const follow = (
         })
       )
     )
-  })
+  }).pipe(Effect.scoped)
 
   /**
    * connect → fail → wait as the policy says → connect, for ever. The policy is

@@ -35,9 +35,8 @@ export class NodeTracker {
   /** When asking the node last confirmed that its silent stream missed nothing. */
   lastConfirmedAt: number | undefined = undefined
   /**
-   * The newest head the current connection's stream told (heads, optimistic ones included, and reorgs), or what
-   * the first question to a silent stream that told none found: what its silence is judged against. Each
-   * connection starts without one.
+   * The newest head the current connection's stream told (heads, optimistic ones included, and reorgs), or the
+   * node had when the connection was asked for: what its silence is judged against. Each connection starts without.
    */
   delivered: { readonly slot: number; readonly block: Root } | undefined = undefined
   /** Topics of the current connection: `head` and `chain_reorg`, or `head` alone (see `NodeFollower`). */
