@@ -1,6 +1,6 @@
 /** The parent's handle on a benchmark server running in a child process (see serverMain.ts). */
 import { type ChildProcess, fork } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 
 export type ServerCommand =
   | { readonly cmd: "listen" }
@@ -32,9 +32,9 @@ export class RemoteServer {
   }
 
   static async start(): Promise<RemoteServer> {
-    // The bench runs bundled (dist/test/bench/, see scripts/build.mjs), and this file's code may land in a shared
-    // chunk (dist/test/bench/chunks/): from either folder, ../bench/ is where serverMain.js is.
-    const child = fork(fileURLToPath(new URL("../bench/serverMain.js", import.meta.url)), [], {
+    // The bench runs bundled (dist/test/bench/, see scripts/build.mjs) from its entry, scenario.js; this file's code
+    // lands in a shared chunk (dist/test/bench/chunks/), so serverMain.js is found beside the entry, not this code.
+    const child = fork(fileURLToPath(new URL("./serverMain.js", pathToFileURL(process.argv[1] ?? ""))), [], {
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     const server = new RemoteServer(child)
