@@ -42,9 +42,10 @@ const nothing: FeedResult = { events: [], oversized: false }
  * A decoder whose events may hold at most `maxEventSize` characters of data.
  *
  * The parser measures what it holds between chunks (the pending event's data
- * and its unfinished line) and lets go of it past the limit, so memory never
- * grows past the limit plus one chunk; an event that arrives whole within a
- * chunk is measured here, so that it is oversized however the bytes were split.
+ * and its unfinished line; its name and id are one line each) and lets go of
+ * it past the limit, so memory never grows past the limit plus one chunk; an
+ * event that arrives whole within a chunk is measured here, so that it is
+ * oversized however the bytes were split.
  *
  * @since 0.1.0
  * @category constructors
