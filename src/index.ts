@@ -12,6 +12,9 @@
 /** Identity of a beacon node: normalised URL and secret-free display form. */
 export * as BeaconNode from "./node/BeaconNode.js"
 
+/** What goes with every request to a node: extra headers (secrets) and trusted CA certificates. */
+export * as RequestOptions from "./node/RequestOptions.js"
+
 /** Schemas and decoding of the events a beacon node sends. */
 export * as BeaconEvent from "./events/BeaconEvent.js"
 
@@ -69,8 +72,9 @@ export * as NodeHealth from "./health/NodeHealth.js"
 export * as Network from "./health/Network.js"
 export * as SlotClock from "./health/SlotClock.js"
 
-/** One REST request to a node, and asking nodes one at a time in a given order. */
+/** One REST request to a node, the client that makes it, and asking nodes one at a time in a given order. */
 export * as NodeRequest from "./requests/NodeRequest.js"
+export * as NodeClient from "./requests/NodeClient.js"
 export * as InOrder from "./requests/InOrder.js"
 /** The chain's slot length: configured, or read from the nodes' spec. */
 export * as SlotDuration from "./requests/SlotDuration.js"

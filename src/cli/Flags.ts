@@ -8,7 +8,10 @@
  * @since 0.1.0
  */
 import { HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Config, Effect, LogLevel, type Option } from "effect"
+import { Config, Effect, Either, LogLevel, type Option, type Redacted } from "effect"
+import { readFileSync } from "node:fs"
+import { errorCode } from "../internal/errorCode.js"
+import { isPem, parseHeaders } from "../node/RequestOptions.js"
 
 /**
  * How log lines are written: `pretty` (coloured, for people), `logfmt` or `json` (for machines).
@@ -115,7 +118,41 @@ export interface MonitorFlags {
   readonly retryJitter: Option.Option<number>
   readonly idleTimeoutMs: Option.Option<number>
   readonly maxCandidates: Option.Option<number>
+  /** The PEM text of every file of `--beacon-nodes-tls-certs`. */
+  readonly beaconNodesTlsCerts: Option.Option<ReadonlyArray<string>>
+  /** `--beacon-node-headers`, values redacted. */
+  readonly beaconNodeHeaders: Option.Option<Readonly<Record<string, Redacted.Redacted<string>>>>
 }
+
+/** Reads every CA file of the flag: one that cannot be read or holds no PEM certificate is named. */
+const caFiles = (flag: string, description: string) =>
+  text(flag, description, "PATH[,PATH]").pipe(
+    Options.mapEffect((raw) =>
+      Effect.forEach(raw.split(",").map((path) => path.trim()).filter((path) => path !== ""), (path) =>
+        Effect.suspend(() => {
+          let content: string
+          try {
+            content = readFileSync(path, "utf8")
+          } catch (error) {
+            return Effect.fail(invalid(flag, `cannot read ${path} (${errorCode(error) ?? "unreadable"})`))
+          }
+          return isPem(content)
+            ? Effect.succeed(content)
+            : Effect.fail(invalid(flag, `${path} holds no PEM certificate`))
+        }))
+    )
+  )
+
+/** `NAME=VALUE[,NAME=VALUE]`: a problem names the entry or the header, never a value. */
+const headers = (flag: string, description: string) =>
+  text(flag, description, "NAME=VALUE[,NAME=VALUE]").pipe(
+    Options.mapEffect((raw) =>
+      Either.match(parseHeaders(raw), {
+        onLeft: (problem) => Effect.fail(invalid(flag, problem)),
+        onRight: Effect.succeed
+      })
+    )
+  )
 
 /**
  * The flags of the monitor (the root command).
@@ -174,6 +211,15 @@ export const monitorFlags: Options.Options<MonitorFlags> = Options.all({
     "max-candidates",
     "Most beacon nodes the list may hold (default 64)",
     { min: 1, max: 10_000, integer: true }
+  )),
+  beaconNodesTlsCerts: Options.optional(caFiles(
+    "beacon-nodes-tls-certs",
+    "Comma-separated PEM files of CA certificates trusted for HTTPS beacon nodes, besides the system's"
+  )),
+  beaconNodeHeaders: Options.optional(headers(
+    "beacon-node-headers",
+    "Comma-separated headers sent with every request to every beacon node, e.g. " +
+      "X-Api-Key=KEY or Authorization=Bearer TOKEN (values are secrets: never logged or shown)"
   ))
 })
 

@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Duration, Effect, Either, Layer, Option, type Scope } from "effect"
 import * as AdminApi from "../admin/AdminApi.js"
 import * as ArrivalStats from "../arrivals/ArrivalStats.js"
@@ -14,6 +13,8 @@ import * as MonitorConfig from "../config/MonitorConfig.js"
 import * as SlotClock from "../health/SlotClock.js"
 import * as Metrics from "../metrics/Metrics.js"
 import * as HeadMonitor from "../monitor/HeadMonitor.js"
+import * as RequestOptions from "../node/RequestOptions.js"
+import * as NodeClient from "../requests/NodeClient.js"
 import * as Devnet from "../simulator/Devnet.js"
 import { errorCode } from "../internal/errorCode.js"
 import * as Ansi from "./Ansi.js"
@@ -44,7 +45,12 @@ export const parseBeaconNodes = (raw: string, max: number): Effect.Effect<Array<
  * The slot clock: the monitor's slot length (the flag's, else the chain's own), and genesis from the flag, else
  * from the first node that tells it (0 with a warning if none does in time).
  */
-const slotClock = (flags: MonitorFlags, urls: ReadonlyArray<string>, slotDuration: Duration.Duration) =>
+const slotClock = (
+  flags: MonitorFlags,
+  urls: ReadonlyArray<string>,
+  slotDuration: Duration.Duration,
+  requests: RequestOptions.RequestOptions
+) =>
   Effect.gen(function*() {
     if (Option.isSome(flags.genesisTime)) return SlotClock.make({ genesisTime: flags.genesisTime.value, slotDuration })
     const read = yield* SlotClock.fromNodes(slotDuration).pipe(
@@ -52,7 +58,8 @@ const slotClock = (flags: MonitorFlags, urls: ReadonlyArray<string>, slotDuratio
       Effect.mapError((error) => typeof error === "string" ? error : error.message),
       Effect.provide(CandidateList.layer(urls)),
       Effect.provide(MonitorConfig.layer({ maxCandidates: urls.length })),
-      Effect.provide(NodeHttpClient.layer),
+      Effect.provide(RequestOptions.layer(requests)),
+      Effect.provide(NodeClient.layer(requests.ca)),
       Effect.either
     )
     if (Either.isRight(read)) return read.right
@@ -60,6 +67,12 @@ const slotClock = (flags: MonitorFlags, urls: ReadonlyArray<string>, slotDuratio
       .pipe(Effect.annotateLogs({ reason: read.left }))
     return SlotClock.make({ genesisTime: 0, slotDuration })
   })
+
+/** The headers and CAs of every request to every node, from the flags. */
+const requestOptions = (flags: MonitorFlags): RequestOptions.RequestOptions => ({
+  headers: Option.getOrElse(flags.beaconNodeHeaders, () => ({})),
+  ca: Option.getOrElse(flags.beaconNodesTlsCerts, () => [])
+})
 
 /** The tuning given by flags; the rest takes the defaults, the slot-sized ones worked out by the monitor. */
 const monitorOptions = (flags: MonitorFlags, maxCandidates: number): MonitorConfig.MonitorOptionsInput => {
@@ -74,7 +87,8 @@ const monitorOptions = (flags: MonitorFlags, maxCandidates: number): MonitorConf
     },
     idleTimeout: Option.getOrUndefined(flags.idleTimeoutMs),
     slotDuration: Option.getOrUndefined(Option.map(flags.secondsPerSlot, Duration.seconds)),
-    maxCandidates
+    maxCandidates,
+    requests: requestOptions(flags)
   }
 }
 
@@ -130,11 +144,13 @@ const program = (
 
     const monitor = yield* Layer.build(
       HeadMonitor.layerNode(urls, monitorOptions(flags, maxCandidates)).pipe(
-        Layer.mapError((error) => flagError("beacon-nodes", error.message))
+        Layer.mapError((error) =>
+          flagError(error._tag === "InvalidCandidateList" ? "beacon-nodes" : "beacon-node-headers", error.message)
+        )
       )
     )
     const { idleTimeout, retry, slotDuration } = Context.get(monitor, HeadMonitor.HeadMonitor).options
-    const clock = yield* slotClock(flags, urls, slotDuration)
+    const clock = yield* slotClock(flags, urls, slotDuration, requestOptions(flags))
     const admin = AdminApi.layer({
       host: flags.httpAddress,
       port: flags.httpPort,

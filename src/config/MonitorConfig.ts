@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Context, Duration, Layer } from "effect"
+import type { RequestOptionsInput } from "../node/RequestOptions.js"
 
 /**
  * Exponential backoff, jittered, capped: no delay exceeds `maxDelay`.
@@ -94,6 +95,11 @@ export interface MonitorOptionsInput {
   readonly slotDuration?: Duration.DurationInput | undefined
   readonly laggingSlots?: number | undefined
   readonly invalidEventLogInterval?: Duration.DurationInput | undefined
+  /**
+   * Extra headers (secrets: an API key) and CA certificates for every request to the nodes, for all or per node
+   * URL. When absent, the `NodeRequestOptions` in context (none by default) apply.
+   */
+  readonly requests?: RequestOptionsInput | undefined
 }
 
 /**

@@ -12,11 +12,11 @@
  * @since 0.1.0
  */
 import type { HttpClient } from "@effect/platform"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import {
   Context,
   Duration,
   Effect,
+  Either,
   FiberMap,
   Layer,
   Option,
@@ -36,6 +36,9 @@ import * as MonitorConfigModule from "../config/MonitorConfig.js"
 import { MonitorConfig } from "../config/MonitorConfig.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
 import { handlingFailed } from "../stream/BeaconStreamError.js"
+import * as RequestOptions from "../node/RequestOptions.js"
+import { NodeRequestOptions } from "../node/RequestOptions.js"
+import * as NodeClient from "../requests/NodeClient.js"
 import * as NodeStreamTransport from "../stream/NodeStreamTransport.js"
 import * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
@@ -92,11 +95,16 @@ export const make: Effect.Effect<
 > = Effect.gen(function*() {
   const candidates = yield* CandidateList
   const configured = yield* MonitorConfig
+  // Every request to a node carries its headers and trusts its CAs: the configured ones, else those in context.
+  const requestOptions = configured.requests === undefined
+    ? yield* NodeRequestOptions
+    : yield* Effect.orDieWith(RequestOptions.make(configured.requests), (error) => new Error(error.message))
+  const withRequestOptions = Effect.provideService(NodeRequestOptions, requestOptions)
   // Every slot-sized timing follows one slot length: the configured one, else the chain's own.
-  const slotDuration = yield* SlotDuration.resolve(
+  const slotDuration = yield* withRequestOptions(SlotDuration.resolve(
     (yield* candidates.get).nodes,
     Option.map(Option.fromNullable(configured.slotDuration), Duration.decode)
-  )
+  ))
   const config = MonitorConfigModule.make(configured, slotDuration)
   const cache = yield* BeaconHeadCache
   const clock = yield* Effect.clock
@@ -193,7 +201,7 @@ export const make: Effect.Effect<
         if (trackers.has(node.id)) continue
         const tracker = new NodeTracker(node, now())
         trackers.set(node.id, tracker)
-        yield* FiberMap.run(fibers, node.id, follow(context, tracker))
+        yield* FiberMap.run(fibers, node.id, withRequestOptions(follow(context, tracker)))
       }
       for (const id of removed) trackers.delete(id)
       yield* Effect.forEach(removed, (id) => Effect.zipRight(FiberMap.remove(fibers, id), cache.remove(id)), {
@@ -313,11 +321,16 @@ export const layerNode = (
   options?: MonitorConfigModule.MonitorOptionsInput
 ): Layer.Layer<
   HeadMonitor | HeadCacheView | CandidateList | MonitorConfig,
-  CandidateListModule.InvalidCandidateList
+  CandidateListModule.InvalidCandidateList | RequestOptions.InvalidRequestOptions
 > =>
-  layer.pipe(
-    Layer.provideMerge(CandidateListModule.layer(urls)),
-    Layer.provideMerge(MonitorConfigModule.layer(options)),
-    Layer.provide(NodeHttpClient.layer),
-    Layer.provide(NodeStreamTransport.layer)
-  )
+  Either.match(RequestOptions.make(options?.requests), {
+    onLeft: Layer.fail,
+    onRight: (requests) =>
+      layer.pipe(
+        Layer.provideMerge(CandidateListModule.layer(urls)),
+        Layer.provideMerge(MonitorConfigModule.layer(options)),
+        // One client for every node's REST requests: it trusts every node's CAs.
+        Layer.provide(NodeClient.layer(requests.allCa)),
+        Layer.provide(NodeStreamTransport.layer)
+      )
+  })

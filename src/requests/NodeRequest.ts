@@ -9,19 +9,20 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Data, Duration, Effect, Schema } from "effect"
+import { Data, Duration, Effect, Redacted, Schema } from "effect"
 import type { BeaconNode } from "../node/BeaconNode.js"
+import { NodeRequestOptions } from "../node/RequestOptions.js"
 import { fromTransport } from "../stream/BeaconStreamError.js"
 
 /**
- * - `refused`, `reset`, `timeout`, `unreachable`: the node could not be reached in time;
+ * - `refused`, `reset`, `timeout`, `unreachable`, `tls` (a failed TLS handshake): the node could not be reached;
  * - `status`: the node answered with a status other than 200;
  * - `invalid`: the body was not the JSON expected.
  *
  * @since 0.1.0
  * @category models
  */
-export type NodeRequestFailure = "refused" | "reset" | "timeout" | "unreachable" | "status" | "invalid"
+export type NodeRequestFailure = "refused" | "reset" | "timeout" | "unreachable" | "tls" | "status" | "invalid"
 
 /**
  * @since 0.1.0
@@ -92,13 +93,18 @@ export const getJson = <A, I, R>(
     const unreachable = (error: { readonly cause?: unknown }) => {
       const classified = fromTransport(node.display, error.cause ?? error)
       const reason = classified.reason === "timeout" || classified.reason === "refused" ||
-          classified.reason === "unreachable"
+          classified.reason === "unreachable" || classified.reason === "tls"
         ? classified.reason
         : "reset"
       return fail(reason, classified.detail)
     }
     const timeout = options.timeout ?? defaultTimeout
-    return yield* client.execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
+    // The node's own headers (an API key): their values are redacted everywhere but on the wire.
+    const { headers } = (yield* NodeRequestOptions).forNode(node)
+    const request = HttpClientRequest.get(url, { acceptJson: true }).pipe(
+      HttpClientRequest.setHeaders(Object.fromEntries(headers.map(([name, value]) => [name, Redacted.value(value)])))
+    )
+    return yield* client.execute(request).pipe(
       Effect.mapError(unreachable),
       Effect.flatMap((response) =>
         response.status !== 200

@@ -12,6 +12,7 @@
 import { Cause, Duration, Effect, type Scope } from "effect"
 import type { BeaconEvent } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
+import { NodeRequestOptions } from "../node/RequestOptions.js"
 import { BeaconStreamError, fromStatus, handlingFailed } from "./BeaconStreamError.js"
 import * as SseDecoder from "./SseDecoder.js"
 import { type ChunkHandler, StreamTransport } from "./StreamTransport.js"
@@ -63,6 +64,7 @@ export const run = (
 ): Effect.Effect<never, BeaconStreamError, StreamTransport> =>
   Effect.gen(function*() {
     const transport = yield* StreamTransport
+    const requestOptions = (yield* NodeRequestOptions).forNode(node)
     const clock = yield* Effect.clock
     const idleMillis = Duration.toMillis(options.idleTimeout)
     const decoder = SseDecoder.make(options.maxEventSize)
@@ -104,7 +106,7 @@ export const run = (
     }
 
     const connection = Effect.gen(function*() {
-      const response = yield* transport.open({ node, topics: options.topics ?? ["head"] })
+      const response = yield* transport.open({ node, topics: options.topics ?? ["head"], options: requestOptions })
       if (response.status !== 200) return yield* fromStatus(node.display, response.status)
       const contentType = response.headers["content-type"] ?? ""
       if (!contentType.toLowerCase().startsWith("text/event-stream")) {

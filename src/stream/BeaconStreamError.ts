@@ -15,7 +15,8 @@ import { errorCode } from "../internal/errorCode.js"
  * - `stalled`: no bytes for the idle limit (keep-alive comments count);
  * - `oversized`: one event grew past the size limit;
  * - `rejected`: the node answered 400/401/403/404/405 (or another 4xx, or a non-SSE 200): retried at the capped delay;
- * - `defect`: handling the node's events failed unexpectedly (a bug): this connection only is dropped and retried.
+ * - `defect`: handling the node's events failed unexpectedly (a bug): this connection only is dropped and retried;
+ * - `tls`: the TLS handshake failed (unknown CA, wrong host name, expired certificate): retried at the capped delay.
  *
  * @since 0.1.0
  * @category models
@@ -31,6 +32,7 @@ export type DisconnectReason =
   | "oversized"
   | "rejected"
   | "defect"
+  | "tls"
 
 /**
  * @since 0.1.0
@@ -46,7 +48,8 @@ export const disconnectReasons: ReadonlyArray<DisconnectReason> = [
   "stalled",
   "oversized",
   "rejected",
-  "defect"
+  "defect",
+  "tls"
 ]
 
 /**
@@ -64,9 +67,9 @@ export class BeaconStreamError extends Data.TaggedError("BeaconStreamError")<{
   /** For `defect`: what went wrong, for the log (it is not part of the message). */
   readonly defect?: Cause.Cause<unknown>
 }> {
-  /** Rejected nodes are still retried, but only at the capped delay. */
+  /** Rejected nodes (`rejected`, `tls`) are still retried, but only at the capped delay. */
   get isRejected(): boolean {
-    return this.reason === "rejected"
+    return this.reason === "rejected" || this.reason === "tls"
   }
 
   override get message() {
@@ -89,7 +92,21 @@ const transportReasons: Record<string, DisconnectReason> = {
   EAI_AGAIN: "unreachable",
   EHOSTUNREACH: "unreachable",
   ENETUNREACH: "unreachable",
-  EADDRNOTAVAIL: "unreachable"
+  EADDRNOTAVAIL: "unreachable",
+  // The certificate check of the TLS handshake (OpenSSL's and Node's codes).
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "tls",
+  UNABLE_TO_GET_ISSUER_CERT: "tls",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "tls",
+  SELF_SIGNED_CERT_IN_CHAIN: "tls",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "tls",
+  CERT_HAS_EXPIRED: "tls",
+  CERT_NOT_YET_VALID: "tls",
+  CERT_UNTRUSTED: "tls",
+  CERT_REJECTED: "tls",
+  CERT_SIGNATURE_FAILURE: "tls",
+  ERR_TLS_CERT_ALTNAME_INVALID: "tls",
+  ERR_SSL_WRONG_VERSION_NUMBER: "tls",
+  EPROTO: "tls"
 }
 
 /**

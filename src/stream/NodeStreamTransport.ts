@@ -5,10 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, Redacted, type Scope } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { BeaconNode } from "../node/BeaconNode.js"
+import { type NodeOptions, trusted } from "../node/RequestOptions.js"
 import { type BeaconStreamError, fromTransport } from "./BeaconStreamError.js"
 import { type ChunkHandler, type StreamRequest, type StreamResponse, StreamTransport } from "./StreamTransport.js"
 
@@ -23,10 +24,15 @@ export const eventsUrl = (node: BeaconNode, topics: ReadonlyArray<string>): URL 
   return url
 }
 
-const send = (url: URL): Http.ClientRequest =>
-  (url.protocol === "https:" ? Https : Http).get(url, {
-    headers: { accept: "text/event-stream", "cache-control": "no-cache" }
-  })
+const send = (url: URL, options: NodeOptions): Http.ClientRequest => {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of options.headers) headers[name] = Redacted.value(value)
+  headers["accept"] = "text/event-stream"
+  headers["cache-control"] = "no-cache"
+  if (url.protocol !== "https:") return Http.get(url, { headers })
+  const ca = trusted(options.ca)
+  return Https.get(url, ca === undefined ? { headers } : { headers, ca })
+}
 
 /** The body of `message`, pushed to `onChunk` from the `data` callback. */
 const reader = (display: string, message: Http.IncomingMessage) => (onChunk: ChunkHandler) =>
@@ -45,12 +51,12 @@ const reader = (display: string, message: Http.IncomingMessage) => (onChunk: Chu
     message.once("close", () => resume(Effect.fail(fromTransport(display, { code: "ECONNRESET" }))))
   })
 
-const open = ({ node, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
+const open = ({ node, options, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
   Effect.flatMap(
     // Destroyed when the connection's scope closes: that is the abort.
     Effect.acquireRelease(
       Effect.sync(() => {
-        const request = send(eventsUrl(node, topics))
+        const request = send(eventsUrl(node, topics), options)
         // Errors after the response are seen on the response; an unheard 'error' would crash the process.
         request.on("error", () => {})
         return request

@@ -11,6 +11,7 @@
  */
 import { Context, type Effect, type Scope } from "effect"
 import type { BeaconNode } from "../node/BeaconNode.js"
+import type { NodeOptions } from "../node/RequestOptions.js"
 import type { BeaconStreamError } from "./BeaconStreamError.js"
 
 /**
@@ -23,6 +24,8 @@ export interface StreamRequest {
   readonly node: BeaconNode
   /** Sent as repeated `topics` parameters. */
   readonly topics: ReadonlyArray<string>
+  /** The node's extra headers and trusted CAs. */
+  readonly options: NodeOptions
 }
 
 /**

@@ -5,7 +5,10 @@
 import { CliConfig, HelpDoc, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, LogLevel, Option } from "effect"
+import { ConfigProvider, Effect, Either, LogLevel, Option, Redacted } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { unknownArgument } from "../../src/cli/Cli.js"
 import { monitorFlags, simulateFlags } from "../../src/cli/Flags.js"
 import { parseBeaconNodes } from "../../src/cli/MonitorCommand.js"
@@ -173,7 +176,12 @@ describe("flags", () => {
     ["retry-max-delay-ms", "1e99", "1e+99 is outside 1..86400000"],
     ["retry-jitter", "1", "1 is outside 0..0.99"],
     ["idle-timeout-ms", "-100", "-100 is outside 1..86400000"],
-    ["max-candidates", "0", "0 is outside 1..10000"]
+    ["max-candidates", "0", "0 is outside 1..10000"],
+    ["beacon-nodes-tls-certs", "/nonexistent/ca.pem", "cannot read /nonexistent/ca.pem (ENOENT)"],
+    ["beacon-nodes-tls-certs", "package.json", "package.json holds no PEM certificate"],
+    ["beacon-node-headers", "X-Api-Key", `entry 0 has no "=" (NAME=VALUE)`],
+    ["beacon-node-headers", "X-Ok=1,Bad Name=SECRET", `header name "Bad Name" has characters a header name may not have`],
+    ["beacon-node-headers", "=SECRET", `entry 0 has no header name before "="`]
   ]
 
   it.effect("every bad value, as a flag or in the environment, is one line naming both", () =>
@@ -189,6 +197,33 @@ describe("flags", () => {
           ["all", "trace", "debug", "info", "warning", "error", "fatal", "none", "warn", "off"].join(", ")
         }`
       )
+    }))
+
+  it.effect("CA files are read, headers parsed with their values redacted", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "bhm-flags-"))
+      const pem = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
+      writeFileSync(join(dir, "a.pem"), pem)
+      writeFileSync(join(dir, "b.pem"), pem.replace("test", "other"))
+      try {
+        const flags = yield* monitor([
+          "--beacon-nodes-tls-certs",
+          `${join(dir, "a.pem")},${join(dir, "b.pem")}`,
+          "--beacon-node-headers",
+          "X-Api-Key=SECRET1,Authorization=Bearer SECRET2"
+        ])
+        expect(flags.beaconNodesTlsCerts).toEqual(Option.some([pem, pem.replace("test", "other")]))
+        const headers = Option.getOrThrow(flags.beaconNodeHeaders)
+        expect(Object.entries(headers).map(([name, value]) => [name, Redacted.value(value)])).toEqual([
+          ["X-Api-Key", "SECRET1"],
+          ["Authorization", "Bearer SECRET2"]
+        ])
+        expect(JSON.stringify(flags)).not.toMatch(/SECRET/)
+        const fromEnv = yield* monitor([], { BEACON_NODE_HEADERS: "X-Api-Key=SECRET3" })
+        expect(Object.keys(Option.getOrThrow(fromEnv.beaconNodeHeaders))).toEqual(["X-Api-Key"])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     }))
 
   it.effect("simulate: defaults and bad values", () =>

@@ -19,6 +19,7 @@ import type { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { BeaconNodeServer } from "../../src/simulator/BeaconNodeServer.js"
 import { headData } from "../support/chain.js"
+import { makeCertificates, startHttpsNode } from "../support/tlsNode.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -226,6 +227,40 @@ describe.concurrent("beacon-head-monitor as a process", () => {
       expect(monitor.lastLine()).toContain("stopped: every stream and server is closed")
     } finally {
       monitor.kill()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 3 * startDeadline)
+
+  it("follows an HTTPS node of a private CA with an API key (--beacon-nodes-tls-certs, --beacon-node-headers), the key in no output", async () => {
+    const apiKey = "SECRET-api-key-4f9a"
+    const certificates = makeCertificates()
+    const node = await startHttpsNode(certificates, apiKey)
+    const dir = mkdtempSync(join(tmpdir(), "bhm-"))
+    const tokenFile = join(dir, "api-token.txt")
+    const monitor = new Cli([
+      "--beacon-nodes", node.url,
+      "--beacon-nodes-tls-certs", certificates.caPath,
+      "--seconds-per-slot", "12", "--genesis-time", "0",
+      "--http-port", "0", "--metrics-port", "0", "--api-token-file", tokenFile
+    ], { BEACON_NODE_HEADERS: `X-Api-Key=${apiKey}`, LOG_LEVEL: "debug" })
+    try {
+      const [, adminUrl] = await monitor.line(/message="admin API listening" url=(\S+)/)
+      const [, metricsUrl] = await monitor.line(/message=monitoring.* metrics=(\S+)/)
+      await monitor.line(/message="new head" slot=7 /)
+      const health = await until("the node's head in the health answer", async () => {
+        const answer = await admin(adminUrl!, tokenFile).health()
+        return headsFromEvery(answer.text, 1) && answer.text
+      })
+      const metrics = await (await fetch(metricsUrl!)).text()
+      expect(node.seen).toContain("/eth/v1/events key")
+      expect(node.seen).not.toContain("/eth/v1/events no key")
+      const exit = await monitor.stop("SIGTERM")
+      expect(exit.code).toBe(0)
+      for (const output of [monitor.stdout, monitor.stderr, health, metrics]) expect(output).not.toMatch(secrets)
+    } finally {
+      monitor.kill()
+      await node.close()
+      certificates.remove()
       rmSync(dir, { recursive: true, force: true })
     }
   }, 3 * startDeadline)

@@ -1,6 +1,7 @@
 /** Running a head monitor over scripted servers in tests. */
 import { Effect, Random, type Scope } from "effect"
 import type { InvalidCandidateList } from "../../src/candidates/CandidateList.js"
+import type { InvalidRequestOptions } from "../../src/node/RequestOptions.js"
 import type { MonitorOptionsInput } from "../../src/config/MonitorConfig.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
 import type { BeaconNodeServer } from "../../src/simulator/BeaconNodeServer.js"
@@ -14,7 +15,7 @@ export const withMonitor = <A, E>(
   body: (monitor: HeadMonitor.HeadMonitorService) => Effect.Effect<A, E, Scope.Scope>,
   options?: MonitorOptionsInput,
   random = 0.5
-): Effect.Effect<A, E | InvalidCandidateList, Scope.Scope> =>
+): Effect.Effect<A, E | InvalidCandidateList | InvalidRequestOptions, Scope.Scope> =>
   HeadMonitor.HeadMonitor.pipe(
     Effect.tap((monitor) => monitor.awaitReconciled),
     Effect.flatMap(body),
