@@ -140,6 +140,31 @@ describe("fault scripts on scripted nodes (TestClock, in memory)", () => {
         }))
     }))
 
+  it.scoped("quiet chain: a silent stream whose node has no newer head is kept, asked again each idle period", () =>
+    followOne(undefined, (a, { state, status }) =>
+      Effect.gen(function*() {
+        a.send("head", headData(1))
+        yield* state(a, "Open")
+        // Four idle limits without a block: at each, the node is asked and confirms slot 1.
+        for (const at of [36_000, 72_000, 108_000, 144_000]) {
+          yield* advance(36_000)
+          const quiet = yield* state(a, "Quiet")
+          expect(quiet.lastConfirmedAt).toBe(at)
+        }
+        const kept = yield* status(a)
+        expect(kept.counters.probes).toMatchObject({ quiet: 4 })
+        expect(Object.values(kept.counters.disconnects).every((n) => n === 0)).toBe(true)
+        expect(a.requests).toHaveLength(1)
+        expect(a.requests[0]!.closedAt).toBeUndefined()
+        expect(a.restRequests.filter((r) => r.path === "/eth/v1/beacon/headers/head").map((r) => r.at))
+          .toEqual(expect.arrayContaining([36_000, 72_000, 108_000, 144_000]))
+        // Blocks again: the same connection delivers.
+        a.send("head", headData(2))
+        yield* eventually("slot 2 delivered", Effect.map(status(a), (s) => s.head?.slot === 2))
+        expect((yield* state(a, "Open")).counters.connects).toBe(1)
+        expect(a.requests).toHaveLength(1)
+      })))
+
   it.scoped("a request still waiting for headers counts against the idle limit", () =>
     Effect.gen(function*() {
       yield* followOne({ _tag: "silent" }, (a, { state }) =>
