@@ -2,10 +2,12 @@
  * The life of one node's fiber: connect → stream → reconnect under the policy, for ever.
  *
  * Each connection subscribes to `head` and `chain_reorg` (falling back to
- * `head` alone for a node that rejects or chokes on the pair), seeds the cache
- * from `/eth/v1/beacon/headers/head` as soon as it opens, and turns every event
- * into cache updates, counters and published events. Nothing here can fail the
- * fiber: only interruption ends it.
+ * `head` alone for a node that rejects or chokes on the pair), asks the node's
+ * `/eth/v1/beacon/headers/head` as its request is sent (the seed of the cache
+ * once it opens), judges a silence past the idle limit by asking again (a quiet
+ * chain keeps the connection), and turns every event into cache updates,
+ * counters and published events. Nothing here can fail the fiber: only
+ * interruption ends it.
  *
  * @since 0.1.0
  * @internal

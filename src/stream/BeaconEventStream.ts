@@ -5,7 +5,8 @@
  * a normal end of the response is the `ended` failure, so the retry policy
  * reconnects instead of finishing. The stall watchdog runs on the byte stream
  * (keep-alive comments count) from the moment the request is sent, because a
- * real node sends its response headers only with its first event.
+ * real node sends its response headers only with its first event; at the idle
+ * limit it lets the caller judge the silence (`onIdle`) before dropping.
  *
  * @since 0.1.0
  */
