@@ -170,6 +170,11 @@
 
   function stateText(connection, at) {
     const since = Date.parse(connection.since)
+    if (connection.state === "quiet") {
+      // A quiet chain: silent past the idle limit, and the node confirmed it has no newer head.
+      const silent = age(at - Date.parse(connection.silent_since))
+      return `quiet, silent ${silent}, head confirmed ${age(at - Date.parse(connection.confirmed_at))} ago`
+    }
     if (connection.next_attempt_at !== undefined) {
       return `${connection.state} #${connection.attempt}, retry in ${age(Date.parse(connection.next_attempt_at) - at)}`
     }
