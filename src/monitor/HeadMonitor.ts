@@ -17,6 +17,7 @@ import {
   Duration,
   Effect,
   Either,
+  Fiber,
   FiberMap,
   Layer,
   Option,
@@ -204,10 +205,10 @@ export const make: Effect.Effect<
         yield* FiberMap.run(fibers, node.id, withRequestOptions(follow(context, tracker)))
       }
       for (const id of removed) trackers.delete(id)
-      yield* Effect.forEach(removed, (id) => Effect.zipRight(FiberMap.remove(fibers, id), cache.remove(id)), {
-        concurrency: "unbounded",
-        discard: true
-      })
+      // Interrupted all at once from this fiber (each leaves the map as it ends), not a fiber forked per removal;
+      // their heads leave the cache once they have ended, so that none is written back.
+      yield* Fiber.interruptAll(removed.flatMap((id) => Option.toArray(FiberMap.unsafeGet(fibers, id))))
+      yield* Effect.forEach(removed, cache.remove, { discard: true })
       yield* SubscriptionRef.set(reconciled, list.version)
     })
 
