@@ -3,12 +3,15 @@
  * position, so a list change cannot make one node's head look like another's).
  *
  * A keyed `Ref`: every operation is one atomic `Ref` update, so the node fibers
- * that write and the consumers that read need no lock.
+ * that write and the consumers that read need no lock. The `unsafe` forms do
+ * the same synchronously, for a socket's callback, where the monitor handles
+ * each chunk of events without running an effect.
  *
  * @since 0.1.0
  */
 import { Context, Effect, HashMap, Layer, Option, Ref } from "effect"
 import type { Root } from "../events/BeaconEvent.js"
+import { SyncRef } from "../internal/SyncRef.js"
 import type { BeaconNode, BeaconNodeId } from "../node/BeaconNode.js"
 
 /**
@@ -73,6 +76,14 @@ export interface BeaconHeadCacheService {
   /** The first two of `newestFirst` (fewer if the cache holds fewer), in one pass without sorting. */
   readonly leaders: Effect.Effect<ReadonlyArray<CachedHead>>
   readonly size: Effect.Effect<number>
+  /** `get`, synchronously (for callbacks outside any fiber). */
+  readonly unsafeGet: (id: BeaconNodeId) => CachedHead | undefined
+  /** `insert`, synchronously. */
+  readonly unsafeInsert: (head: CachedHead) => InsertResult
+  /** `set`, synchronously. */
+  readonly unsafeSet: (head: CachedHead) => void
+  /** `leaders`, synchronously. */
+  readonly unsafeLeaders: () => ReadonlyArray<CachedHead>
 }
 
 interface State {
@@ -114,19 +125,44 @@ const byNewest = (a: CachedHead, b: CachedHead): number =>
  */
 const leadersOf = new WeakMap<HashMap.HashMap<BeaconNodeId, CachedHead>, ReadonlyArray<CachedHead>>()
 
+const leadersIn = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>): ReadonlyArray<CachedHead> => {
+  const known = leadersOf.get(heads)
+  if (known !== undefined) return known
+  let first: CachedHead | undefined
+  let second: CachedHead | undefined
+  for (const head of HashMap.values(heads)) {
+    if (first === undefined || byNewest(head, first) < 0) {
+      second = first
+      first = head
+    } else if (second === undefined || byNewest(head, second) < 0) second = head
+  }
+  const leaders = first === undefined ? [] : second === undefined ? [first] : [first, second]
+  leadersOf.set(heads, leaders)
+  return leaders
+}
+
+const setIn = (state: State, head: CachedHead): State => ({
+  heads: HashMap.set(state.heads, head.node.id, head),
+  highestSlot: raise(state.highestSlot, head)
+})
+
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
-  Ref.make<State>({ heads: HashMap.empty(), highestSlot: -1 }),
-  (ref): BeaconHeadCacheService => ({
+export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
+  const ref = new SyncRef<State>({ heads: HashMap.empty(), highestSlot: -1 })
+  const unsafeGet = (id: BeaconNodeId) => Option.getOrUndefined(HashMap.get(ref.unsafeGet().heads, id))
+  const unsafeInsert = (head: CachedHead) => ref.unsafeModify((state) => insertInto(state, head))
+  const unsafeSet = (head: CachedHead) => ref.unsafeModify((state) => [undefined, setIn(state, head)])
+  const unsafeLeaders = () => leadersIn(ref.unsafeGet().heads)
+  return {
     get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
-    insert: (head) => Ref.modify(ref, (state) => insertInto(state, head)),
+    insert: (head) => Effect.sync(() => unsafeInsert(head)),
     insertAll: (heads) =>
       Ref.modify(ref, (state): [ReadonlyArray<InsertResult>, State] => {
-        // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: a
-        // chunk holds many heads of one node, and each write of the map hashes the node's URL again.
+        // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: each
+        // write of the map hashes the node's URL again.
         const results: Array<InsertResult> = []
         const kept = new Map<BeaconNodeId, CachedHead>()
         let highestSlot = state.highestSlot
@@ -144,11 +180,7 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
         })
         return [results, { heads: updated, highestSlot }]
       }),
-    set: (head) =>
-      Ref.update(ref, (state) => ({
-        heads: HashMap.set(state.heads, head.node.id, head),
-        highestSlot: raise(state.highestSlot, head)
-      })),
+    set: (head) => Effect.sync(() => unsafeSet(head)),
     isLatest: (head) =>
       Effect.map(Ref.get(ref), (state) => {
         for (const cached of HashMap.values(state.heads)) if (cached.slot > head.slot) return false
@@ -161,24 +193,14 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.map(
       return Ref.update(ref, (state) => ({ ...state, heads: HashMap.filter(state.heads, (_, id) => keep.has(id)) }))
     },
     newestFirst: Effect.map(Ref.get(ref), (state) => Array.from(HashMap.values(state.heads)).sort(byNewest)),
-    leaders: Effect.map(Ref.get(ref), (state) => {
-      const known = leadersOf.get(state.heads)
-      if (known !== undefined) return known
-      let first: CachedHead | undefined
-      let second: CachedHead | undefined
-      for (const head of HashMap.values(state.heads)) {
-        if (first === undefined || byNewest(head, first) < 0) {
-          second = first
-          first = head
-        } else if (second === undefined || byNewest(head, second) < 0) second = head
-      }
-      const leaders = first === undefined ? [] : second === undefined ? [first] : [first, second]
-      leadersOf.set(state.heads, leaders)
-      return leaders
-    }),
-    size: Effect.map(Ref.get(ref), (state) => HashMap.size(state.heads))
-  })
-)
+    leaders: Effect.sync(unsafeLeaders),
+    size: Effect.map(Ref.get(ref), (state) => HashMap.size(state.heads)),
+    unsafeGet,
+    unsafeInsert,
+    unsafeSet,
+    unsafeLeaders
+  }
+})
 
 /**
  * @since 0.1.0

@@ -12,6 +12,10 @@ import { Effect, Mailbox, type Scope, type Stream } from "effect"
 export interface Broadcast<A> {
   readonly publish: (event: A) => Effect.Effect<void>
   readonly publishAll: (events: ReadonlyArray<A>) => Effect.Effect<void>
+  /** `publish`, synchronously (for callbacks outside any fiber). */
+  readonly unsafePublish: (event: A) => void
+  /** `publishAll`, synchronously. */
+  readonly unsafePublishAll: (events: ReadonlyArray<A>) => void
   /** Subscribes now; the stream ends when the subscription's scope or the broadcast's closes. */
   readonly subscribe: Effect.Effect<Stream.Stream<A>, never, Scope.Scope>
 }
@@ -29,15 +33,18 @@ export const makeBroadcast = <A>(capacity = 4096): Effect.Effect<Broadcast<A>, n
       Effect.sync(() => new Set<Mailbox.Mailbox<A>>()),
       (subscribers) => Effect.forEach(subscribers, (mailbox) => mailbox.end, { discard: true })
     ),
-    (subscribers): Broadcast<A> => ({
-      publish: (event) =>
-        Effect.sync(() => {
-          for (const mailbox of subscribers) mailbox.unsafeOffer(event)
-        }),
-      publishAll: (events) =>
-        Effect.sync(() => {
-          for (const mailbox of subscribers) mailbox.unsafeOfferAll(events)
-        }),
+    (subscribers): Broadcast<A> => {
+      const unsafePublish = (event: A) => {
+        for (const mailbox of subscribers) mailbox.unsafeOffer(event)
+      }
+      const unsafePublishAll = (events: ReadonlyArray<A>) => {
+        for (const mailbox of subscribers) mailbox.unsafeOfferAll(events)
+      }
+      return {
+      publish: (event) => Effect.sync(() => unsafePublish(event)),
+      publishAll: (events) => Effect.sync(() => unsafePublishAll(events)),
+      unsafePublish,
+      unsafePublishAll,
       subscribe: Effect.map(
         Effect.acquireRelease(
           Effect.tap(
@@ -48,5 +55,6 @@ export const makeBroadcast = <A>(capacity = 4096): Effect.Effect<Broadcast<A>, n
         ),
         Mailbox.toStream
       )
-    })
+    }
+    }
   )

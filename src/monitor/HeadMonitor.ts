@@ -22,6 +22,7 @@ import {
   Layer,
   Option,
   Queue,
+  Runtime,
   Scope,
   Stream,
   SubscriptionRef
@@ -36,7 +37,6 @@ import { type Candidates, CandidateList } from "../candidates/CandidateList.js"
 import * as MonitorConfigModule from "../config/MonitorConfig.js"
 import { MonitorConfig } from "../config/MonitorConfig.js"
 import type { BeaconNodeId } from "../node/BeaconNode.js"
-import { handlingFailed } from "../stream/BeaconStreamError.js"
 import * as RequestOptions from "../node/RequestOptions.js"
 import { NodeRequestOptions } from "../node/RequestOptions.js"
 import * as NodeClient from "../requests/NodeClient.js"
@@ -46,8 +46,7 @@ import type { StreamTransport } from "../stream/StreamTransport.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import * as SlotDuration from "../requests/SlotDuration.js"
 import { makeBroadcast } from "./Broadcast.js"
-import * as Arrivals from "./Arrivals.js"
-import { type Arrival, type Delivery, type FollowerContext, follow, handleArrival, handleHeadArrivals } from "./NodeFollower.js"
+import { type FollowerContext, follow } from "./NodeFollower.js"
 import { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
 import type { NodeStatus } from "./NodeStatus.js"
@@ -85,6 +84,9 @@ export interface HeadMonitorService {
  */
 export class HeadMonitor extends Context.Tag("beacon-head-monitor/HeadMonitor")<HeadMonitor, HeadMonitorService>() {}
 
+/** Heads asked on connect in flight at most: a list of 1,000 nodes asked all at once held ~85 MiB of requests. */
+const askedAtOnce = 32
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -116,6 +118,9 @@ export const make: Effect.Effect<
   const statusChanges = yield* makeBroadcast<NodeStatus>()
   const reconciled = yield* SubscriptionRef.make(-1)
   const now = () => clock.unsafeCurrentTimeMillis()
+  const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+  /** Positions in the list last reconciled: what events and statuses of the nodes followed carry. */
+  let positions: ReadonlyMap<BeaconNodeId, number> = new Map()
 
   const positionOf = (id: BeaconNodeId) => Effect.map(candidates.get, (list) => list.positions.get(id))
 
@@ -145,58 +150,30 @@ export const make: Effect.Effect<
     yield* Effect.sleep(Math.max(0, at + slotMillis - now()))
     yield* checkStaleness(slot, at)
   })))
-  const onAdvance = (slot: number) => Effect.asVoid(Queue.offer(advances, { slot, at: now() }))
-
-  /**
-   * The chunks of one turn of the event loop, handled together and every head event published at once, so that a
-   * subscriber wakes once. Heads only (the rule): one cache update for all; should that fail (a bug), each chunk is
-   * handled again on its own, so that only the faulty node's events are lost and its connection dropped.
-   */
-  const arrivals = yield* Arrivals.make((batch: ReadonlyArray<Arrival>) =>
-    Effect.flatMap(candidates.get, ({ positions }) => {
-      // A removed node's last chunks: its fiber is being interrupted and its head was taken out of the cache.
-      const followed = batch.filter((arrival) => trackers.get(arrival.tracker.node.id) === arrival.tracker)
-      const delivery: Delivery = { heads: [], advancedTo: -1 }
-      const oneByOne = Effect.suspend(() => {
-        delivery.heads.length = 0
-        delivery.advancedTo = -1
-        return Effect.forEach(followed, (arrival) => {
-          const { node } = arrival.tracker
-          // As a throw in the socket's callback would: that connection only is dropped (logged, counted, retried).
-          return Effect.catchAllCause(
-            handleArrival(context, arrival, positions.get(node.id), delivery),
-            (cause) => Effect.sync(() => arrival.tracker.drop(handlingFailed(node.display, cause)))
-          )
-        }, { discard: true })
-      })
-      const together = Effect.suspend(() =>
-        handleHeadArrivals(context, followed, (tracker) => positions.get(tracker.node.id), delivery) ?? oneByOne
-      )
-      return Effect.zipRight(
-        Effect.catchAllCause(together, () => oneByOne),
-        Effect.suspend(() => {
-          const published = delivery.heads.length === 0 ? Effect.void : heads.publishAll(delivery.heads)
-          return delivery.advancedTo < 0 ? published : Effect.zipRight(published, onAdvance(delivery.advancedTo))
-        })
-      )
-    })
-  )
 
   const context: FollowerContext = {
     config,
     retryPolicy: RetryPolicy.make(config.retry),
     cache,
     now,
-    arrive: arrivals.add,
-    flushArrivals: arrivals.flush,
-    publishReorg: reorgs.publish,
-    publishStatus
+    positionOf: (tracker) => trackers.get(tracker.node.id) === tracker ? positions.get(tracker.node.id) : undefined,
+    publishHeads: heads.unsafePublishAll,
+    advanced: (slot) => {
+      advances.unsafeOffer({ slot, at: now() })
+    },
+    publishReorg: reorgs.unsafePublish,
+    publishStatus,
+    runFork: (effect) => {
+      runFork(effect)
+    },
+    askPermits: yield* Effect.makeSemaphore(askedAtOnce)
   }
 
   const reconcile = (list: Candidates) =>
     Effect.gen(function*() {
       const keep = new Set(list.nodes.map((node) => node.id))
       const removed = [...trackers.keys()].filter((id) => !keep.has(id))
+      positions = list.positions
       // New nodes first, so that they start connecting while the removed ones are torn down.
       for (const node of list.nodes) {
         if (trackers.has(node.id)) continue
@@ -232,11 +209,11 @@ export const make: Effect.Effect<
       (head, leaders) => statusFrom(tracker, index, Option.getOrUndefined(head), leaders)
     )
 
-  function publishStatus(tracker: NodeTracker): Effect.Effect<void> {
-    return Effect.flatMap(positionOf(tracker.node.id), (index) =>
-      index === undefined
-        ? Effect.void
-        : Effect.flatMap(snapshot(tracker, index), statusChanges.publish))
+  /** Publishes the node's status, synchronously (it runs in socket callbacks too). */
+  function publishStatus(tracker: NodeTracker): void {
+    const index = positions.get(tracker.node.id)
+    if (index === undefined) return
+    statusChanges.unsafePublish(statusFrom(tracker, index, cache.unsafeGet(tracker.node.id), cache.unsafeLeaders()))
   }
 
   const service: HeadMonitorService = {

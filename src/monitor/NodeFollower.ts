@@ -13,20 +13,8 @@
  * @internal
  */
 import { HttpClient } from "@effect/platform"
-import {
-  Deferred,
-  Duration,
-  Effect,
-  Either,
-  Fiber,
-  Option,
-  Runtime,
-  Schedule,
-  ScheduleDecision,
-  ScheduleIntervals,
-  Schema
-} from "effect"
-import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
+import { Duration, Effect, Either, type Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
+import type { BeaconHeadCacheService } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
 import { getJson } from "../requests/NodeRequest.js"
@@ -39,31 +27,9 @@ import type { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
 
 /**
- * One chunk of one node's events, as it arrived.
- *
- * @internal
- */
-export interface Arrival {
-  readonly tracker: NodeTracker
-  readonly events: ReadonlyArray<BeaconEvent>
-  /** When the chunk arrived, in epoch milliseconds of the effect `Clock`. */
-  readonly receivedAt: number
-}
-
-/**
- * What the arrivals of one turn publish once they are all handled.
- *
- * @internal
- */
-export interface Delivery {
-  /** Head events in the order they arrived. */
-  readonly heads: Array<HeadEvent>
-  /** The highest slot some node was the first to reach (−1: none). */
-  advancedTo: number
-}
-
-/**
- * What a follower needs from the monitor.
+ * What a follower needs from the monitor. The functions are synchronous: they
+ * run in the socket's callback, where each chunk of events is handled without
+ * running an effect.
  *
  * @internal
  */
@@ -73,12 +39,17 @@ export interface FollowerContext {
   readonly retryPolicy: Schedule.Schedule<RetryPolicy.RetryStep, BeaconStreamError>
   readonly cache: BeaconHeadCacheService
   readonly now: () => number
-  /** Queues a chunk of events; the monitor handles the chunks of one turn of the event loop together. */
-  readonly arrive: (arrival: Arrival) => void
-  /** Handles every queued chunk now. */
-  readonly flushArrivals: Effect.Effect<void>
-  readonly publishReorg: (event: ReorgEvent) => Effect.Effect<void>
-  readonly publishStatus: (tracker: NodeTracker) => Effect.Effect<void>
+  /** The node's position in the list last reconciled; `undefined` once it left it (its fiber is being interrupted). */
+  readonly positionOf: (tracker: NodeTracker) => number | undefined
+  readonly publishHeads: (heads: ReadonlyArray<HeadEvent>) => void
+  /** Some node was the first to reach `slot`. */
+  readonly advanced: (slot: number) => void
+  readonly publishReorg: (event: ReorgEvent) => void
+  readonly publishStatus: (tracker: NodeTracker) => void
+  /** Runs a rare effect (a log line) from a callback. */
+  readonly runFork: (effect: Effect.Effect<void>) => void
+  /** Bounds the heads asked on connect in flight: a list of 1,000 nodes must not ask 1,000 at once. */
+  readonly askPermits: Effect.Semaphore
 }
 
 const pair: ReadonlyArray<string> = ["head", "chain_reorg"]
@@ -105,7 +76,7 @@ const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
  */
 const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
   askHead(tracker, context.config.idleTimeout).pipe(
-    Effect.tap((header) => tracker.told(header.data.header.message.slot, header.data.root)),
+    context.askPermits.withPermits(1),
     Effect.tapError((error) =>
       // The error names the node by its display form only.
       Effect.logDebug("could not ask the node's head on connect").pipe(
@@ -115,182 +86,152 @@ const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
     Effect.option
   )
 
-/** Puts the node's head asked on connect in the cache as soon as its stream opens, so that it counts at once. */
-const seed = (context: FollowerContext, tracker: NodeTracker, asked: Fiber.Fiber<Option.Option<HeaderAnswer>>) =>
-  Effect.flatMap(Fiber.join(asked), (answer) =>
-    Option.isNone(answer) || answer.value.execution_optimistic ? Effect.void : context.cache.insert({
-      node: tracker.node,
-      slot: answer.value.data.header.message.slot,
-      block: answer.value.data.root,
-      receivedAt: context.now(),
-      source: "seed"
-    }))
-
-/** The heads of one chunk of one node, optimistic ones set apart (counted, never cached). */
-interface ChunkHeads {
-  readonly tracker: NodeTracker
-  readonly live: ReadonlyArray<HeadEventData>
-  readonly optimistic: number
-  readonly receivedAt: number
-  /** The node's position in the list now; `undefined`: no longer listed (being interrupted), not published. */
-  readonly index: number | undefined
-}
-
-const chunkHeads = (
-  tracker: NodeTracker,
-  heads: ReadonlyArray<HeadEventData>,
-  receivedAt: number,
-  index: number | undefined
-): ChunkHeads => {
-  const live: Array<HeadEventData> = []
-  for (const data of heads) {
-    tracker.told(data.slot, data.block)
-    if (!data.execution_optimistic) live.push(data)
-  }
-  return { tracker, live, optimistic: heads.length - live.length, receivedAt, index }
-}
-
-/**
- * The heads of several chunks, in order: one cache update for all of them,
- * then the counters and the turn's delivery. No generator, no closure per
- * head: this is the hot path.
- */
-const insertHeads = (context: FollowerContext, chunks: ReadonlyArray<ChunkHeads>, delivery: Delivery): Effect.Effect<void> => {
-  const cached: Array<CachedHead> = []
-  for (const { live, receivedAt, tracker } of chunks) {
-    for (const data of live) cached.push({ node: tracker.node, slot: data.slot, block: data.block, receivedAt, source: "event" })
-  }
-  return Effect.map(cached.length === 0 ? Effect.succeed([]) : context.cache.insertAll(cached), (results) => {
-    let at = 0
-    for (const { index, live, optimistic, receivedAt, tracker } of chunks) {
-      tracker.count.optimisticHeadsSkipped += optimistic
-      for (const data of live) {
-        const { first, outcome } = results[at++]!
-        if (outcome === "replayed") tracker.count.replayedHeads++
-        else tracker.count.heads++
-        if (outcome === "replaced") tracker.countReorg(data.block)
-        // A node removed from the list is being interrupted: its last events are not published.
-        if (index === undefined) continue
-        if (first && data.slot > delivery.advancedTo) delivery.advancedTo = data.slot
-        delivery.heads.push({
-          node: tracker.node,
-          index,
-          slot: data.slot,
-          block: data.block,
-          state: data.state,
-          epochTransition: data.epoch_transition,
-          previousDutyDependentRoot: data.previous_duty_dependent_root,
-          currentDutyDependentRoot: data.current_duty_dependent_root,
-          receivedAt,
-          outcome,
-          first
-        })
-      }
-    }
-  })
-}
-
-const onReorg = (
+const onHead = (
   context: FollowerContext,
   tracker: NodeTracker,
-  data: ChainReorgData,
+  data: HeadEventData,
   receivedAt: number,
-  index: number | undefined
-): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    tracker.told(data.slot, data.new_head_block)
-    if (data.execution_optimistic) return
-    const { node } = tracker
-    const cached = yield* context.cache.get(node.id)
-    // The head may have come first (Lodestar sends it before chain_reorg): then only the depth is new.
-    const current = cached._tag === "Some" ? cached.value : undefined
-    if (current === undefined || current.block !== data.new_head_block) {
-      yield* context.cache.set({ node, slot: data.slot, block: data.new_head_block, receivedAt, source: "reorg" })
-    }
-    tracker.countReorg(data.new_head_block)
-    tracker.lastReorg = { slot: data.slot, depth: data.depth, at: receivedAt }
-    if (index === undefined) return
-    yield* context.publishReorg({
-      node,
-      index,
-      slot: data.slot,
-      depth: data.depth,
-      oldHeadBlock: data.old_head_block,
-      newHeadBlock: data.new_head_block,
-      receivedAt
-    })
-  })
-
-const onInvalid = (context: FollowerContext, tracker: NodeTracker, topic: string, reason: string): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    tracker.count.invalidEvents++
-    tracker.invalidSinceLog++
-    const at = context.now()
-    if (at - tracker.lastInvalidLogAt < Duration.toMillis(context.config.invalidEventLogInterval)) return Effect.void
-    const dropped = tracker.invalidSinceLog
-    tracker.lastInvalidLogAt = at
-    tracker.invalidSinceLog = 0
-    return Effect.logWarning("dropped invalid event").pipe(
-      Effect.annotateLogs({ node: tracker.node.display, topic: topic.slice(0, 64), reason, dropped })
-    )
-  })
-
-const headsOf = (events: ReadonlyArray<BeaconEvent>): Array<HeadEventData> | undefined => {
-  const heads: Array<HeadEventData> = []
-  for (const event of events) {
-    if (event._tag !== "Head") return undefined
-    heads.push(event.data)
+  index: number,
+  heads: Array<HeadEvent>
+): boolean => {
+  tracker.told(data.slot, data.block)
+  if (data.execution_optimistic) {
+    tracker.count.optimisticHeadsSkipped++
+    return false
   }
-  return heads
+  const { node } = tracker
+  const { first, outcome } = context.cache.unsafeInsert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" })
+  if (outcome === "replayed") tracker.count.replayedHeads++
+  else tracker.count.heads++
+  if (outcome === "replaced") tracker.countReorg(data.block)
+  heads.push({
+    node,
+    index,
+    slot: data.slot,
+    block: data.block,
+    state: data.state,
+    epochTransition: data.epoch_transition,
+    previousDutyDependentRoot: data.previous_duty_dependent_root,
+    currentDutyDependentRoot: data.current_duty_dependent_root,
+    receivedAt,
+    outcome,
+    first
+  })
+  return first
+}
+
+const onReorg = (context: FollowerContext, tracker: NodeTracker, data: ChainReorgData, receivedAt: number, index: number) => {
+  tracker.told(data.slot, data.new_head_block)
+  if (data.execution_optimistic) return
+  const { node } = tracker
+  // The head may have come first (Lodestar sends it before chain_reorg): then only the depth is new.
+  const current = context.cache.unsafeGet(node.id)
+  if (current === undefined || current.block !== data.new_head_block) {
+    context.cache.unsafeSet({ node, slot: data.slot, block: data.new_head_block, receivedAt, source: "reorg" })
+  }
+  tracker.countReorg(data.new_head_block)
+  tracker.lastReorg = { slot: data.slot, depth: data.depth, at: receivedAt }
+  context.publishReorg({
+    node,
+    index,
+    slot: data.slot,
+    depth: data.depth,
+    oldHeadBlock: data.old_head_block,
+    newHeadBlock: data.new_head_block,
+    receivedAt
+  })
+}
+
+const onInvalid = (context: FollowerContext, tracker: NodeTracker, topic: string, reason: string) => {
+  tracker.count.invalidEvents++
+  tracker.invalidSinceLog++
+  const at = context.now()
+  if (at - tracker.lastInvalidLogAt < Duration.toMillis(context.config.invalidEventLogInterval)) return
+  const dropped = tracker.invalidSinceLog
+  tracker.lastInvalidLogAt = at
+  tracker.invalidSinceLog = 0
+  context.runFork(Effect.logWarning("dropped invalid event").pipe(
+    Effect.annotateLogs({ node: tracker.node.display, topic: topic.slice(0, 64), reason, dropped })
+  ))
 }
 
 /**
- * Handles one chunk of a node's events, `index` being the node's position in
- * the list now (`undefined`: no longer listed), event by event, in order.
+ * Handles one chunk of a node's events, in order, in the socket's callback:
+ * the cache first, then the counters, then one publish of the chunk's heads
+ * (a subscriber wakes once per chunk). The events of a node no longer listed
+ * are dropped: its fiber is being interrupted and its head taken out of the
+ * cache. A throw here fails this connection only (see `BeaconEventStream.run`).
  *
  * @internal
  */
-export const handleArrival = (
+export const handleEvents = (
   context: FollowerContext,
-  { events, receivedAt, tracker }: Arrival,
-  index: number | undefined,
-  delivery: Delivery
-): Effect.Effect<void> =>
-  Effect.forEach(events, (event) => {
+  tracker: NodeTracker,
+  events: ReadonlyArray<BeaconEvent>,
+  receivedAt: number
+): void => {
+  const index = context.positionOf(tracker)
+  if (index === undefined) return
+  tracker.flowed()
+  const heads: Array<HeadEvent> = []
+  let advancedTo = -1
+  for (const event of events) {
     switch (event._tag) {
       case "Head":
-        return insertHeads(context, [chunkHeads(tracker, [event.data], receivedAt, index)], delivery)
+        if (onHead(context, tracker, event.data, receivedAt, index, heads) && event.data.slot > advancedTo) {
+          advancedTo = event.data.slot
+        }
+        break
       case "ChainReorg":
-        return onReorg(context, tracker, event.data, receivedAt, index)
+        onReorg(context, tracker, event.data, receivedAt, index)
+        break
       case "Other":
-        return Effect.sync(() => {
-          tracker.count.otherEvents++
-        })
+        tracker.count.otherEvents++
+        break
       case "Invalid":
-        return onInvalid(context, tracker, event.topic, event.reason)
+        onInvalid(context, tracker, event.topic, event.reason)
     }
-  }, { discard: true })
+  }
+  if (heads.length > 0) context.publishHeads(heads)
+  if (advancedTo >= 0) context.advanced(advancedTo)
+}
 
 /**
- * Handles the chunks of one turn when they hold heads only (the rule: a head
- * per node per slot), with one cache update for all of them; `undefined` when
- * some chunk holds another event, to be handled chunk by chunk, in order.
- *
- * @internal
+ * The seed of one connection: the node's head asked on connect goes in the
+ * cache once the stream is open, so that it counts at once; an optimistic
+ * head or no answer seeds nothing.
  */
-export const handleHeadArrivals = (
-  context: FollowerContext,
-  arrivals: ReadonlyArray<Arrival>,
-  indexOf: (tracker: NodeTracker) => number | undefined,
-  delivery: Delivery
-): Effect.Effect<void> | undefined => {
-  const chunks: Array<ChunkHeads> = []
-  for (const { events, receivedAt, tracker } of arrivals) {
-    const heads = headsOf(events)
-    if (heads === undefined) return undefined
-    chunks.push(chunkHeads(tracker, heads, receivedAt, indexOf(tracker)))
+class Seed {
+  private answer: HeaderAnswer | undefined = undefined
+  private isOpen = false
+
+  constructor(private readonly context: FollowerContext, private readonly tracker: NodeTracker) {}
+
+  answered(answer: Option.Option<HeaderAnswer>): void {
+    if (answer._tag === "None") return
+    this.tracker.told(answer.value.data.header.message.slot, answer.value.data.root)
+    if (answer.value.execution_optimistic) return
+    this.answer = answer.value
+    if (this.isOpen) this.insert()
   }
-  return insertHeads(context, chunks, delivery)
+
+  open(): void {
+    this.isOpen = true
+    if (this.answer !== undefined) this.insert()
+  }
+
+  private insert(): void {
+    const { answer, tracker } = this
+    if (answer === undefined) return
+    this.answer = undefined
+    this.context.cache.unsafeInsert({
+      node: tracker.node,
+      slot: answer.data.header.message.slot,
+      block: answer.data.root,
+      receivedAt: this.context.now(),
+      source: "seed"
+    })
+  }
 }
 
 /**
@@ -318,7 +259,7 @@ export const follow = (
         tracker.failed(step.error, step.attempt, at, next)
         // A dead node's head must never count as newest.
         yield* cache.remove(node.id)
-        yield* context.publishStatus(tracker)
+        context.publishStatus(tracker)
         yield* Effect.logDebug("stream failed, reconnecting").pipe(
           Effect.annotateLogs({
             node: node.display,
@@ -332,10 +273,10 @@ export const follow = (
     )
   )
 
-  /** In the socket's callback: data flowed (the policy resets), and the chunk waits for the turn's handling. */
-  const onEvents = (events: ReadonlyArray<BeaconEvent>, receivedAt: number) => {
-    tracker.flowed()
-    context.arrive({ tracker, events, receivedAt })
+  const onEvents = (events: ReadonlyArray<BeaconEvent>, receivedAt: number) => handleEvents(context, tracker, events, receivedAt)
+  const onBytes = (at: number) => {
+    // The first byte after a quiet spell changes the status.
+    if (tracker.heard(at)) context.publishStatus(tracker)
   }
 
   /**
@@ -360,7 +301,7 @@ export const follow = (
       return yield* Effect.fail(`the node's head is at slot ${slot}, ${since}`)
     }
     if (tracker.probed("quiet", now())) {
-      yield* context.publishStatus(tracker)
+      context.publishStatus(tracker)
       yield* Effect.logDebug("stream silent, the node confirms its head: the chain is quiet, connection kept").pipe(
         Effect.annotateLogs({ node: node.display, slot })
       )
@@ -378,34 +319,32 @@ export const follow = (
       )
     })
 
-  /** One request for `topics`, from request to failure; `evidence`: why `head` alone, said once it opens. */
+  /**
+   * One request for `topics`, from request to failure; `evidence`: why `head` alone, said once it opens. The node's
+   * head asked on connect seeds the cache once the stream is open (whichever comes last does it).
+   */
   const stream = (
     topics: ReadonlyArray<string>,
-    kick: Deferred.Deferred<never, BeaconStreamError>,
-    client: HttpClient.HttpClient,
-    asked: Fiber.Fiber<Option.Option<HeaderAnswer>>,
+    controller: AbortController,
+    judge: Effect.Effect<void, string>,
+    seed: Seed,
     evidence?: string
   ) =>
-    Effect.flatMap(Effect.runtime<never>(), (runtime) =>
-      BeaconEventStream.run(node, {
-        topics,
-        idleTimeout: config.idleTimeout,
-        maxEventSize: config.maxEventSize,
-        stop: Deferred.await(kick),
-        onOpen: Effect.suspend(() => {
-          tracker.opened(now())
-          if (topics === pair) tracker.pairRefusal = undefined
-          // Scoped to this connection: a seed still running when it fails cannot write the head back afterwards.
-          const seeding = seed(context, tracker, asked)
-          const said = evidence === undefined ? Effect.void : followHeadAlone(evidence)
-          return Effect.zipRight(Effect.zipRight(said, context.publishStatus(tracker)), Effect.forkScoped(seeding))
-        }),
-        onBytes: (at) => {
-          // The first byte after a quiet spell changes the status: rare, so a fiber of its own is fine.
-          if (tracker.heard(at)) Runtime.runFork(runtime)(context.publishStatus(tracker))
-        },
-        onIdle: Effect.provideService(judgeSilence, HttpClient.HttpClient, client)
-      }, onEvents))
+    BeaconEventStream.run(node, {
+      topics,
+      idleTimeout: config.idleTimeout,
+      maxEventSize: config.maxEventSize,
+      controller,
+      onOpen: Effect.suspend(() => {
+        tracker.opened(now())
+        if (topics === pair) tracker.pairRefusal = undefined
+        seed.open()
+        const said = evidence === undefined ? Effect.void : followHeadAlone(evidence)
+        return Effect.zipLeft(said, Effect.sync(() => context.publishStatus(tracker)))
+      }),
+      onBytes,
+      onIdle: judge
+    }, onEvents)
 
   /**
    * Some servers refuse `chain_reorg`: newer ones answer 400 to the pair, Lodestar v1.5.1 never answered a request
@@ -418,19 +357,25 @@ export const follow = (
 
   /** One connection, from request to failure. */
   const connection = Effect.gen(function*() {
-    const kick = yield* Deferred.make<never, BeaconStreamError>()
+    const controller = new AbortController()
     const client = yield* HttpClient.HttpClient
     const trial = askHeadAlone
     askHeadAlone = false
     tracker.topics = trial ? headAlone : pair
-    tracker.connecting(now(), kick)
-    yield* context.publishStatus(tracker)
-    const asked = yield* Effect.forkScoped(Effect.provideService(headOnConnect(context, tracker), HttpClient.HttpClient, client))
-    if (trial) return yield* stream(headAlone, kick, client, asked, "unanswered until dropped, while head alone answers")
-    return yield* stream(pair, kick, client, asked).pipe(
+    tracker.connecting(now(), controller)
+    context.publishStatus(tracker)
+    const seed = new Seed(context, tracker)
+    // Scoped to this connection: an answer that comes after it failed cannot write the head back.
+    yield* Effect.forkScoped(Effect.flatMap(
+      Effect.provideService(headOnConnect(context, tracker), HttpClient.HttpClient, client),
+      (answer) => Effect.sync(() => seed.answered(answer))
+    ))
+    const judge = Effect.provideService(judgeSilence, HttpClient.HttpClient, client)
+    if (trial) return yield* stream(headAlone, controller, judge, seed, "unanswered until dropped, while head alone answers")
+    return yield* stream(pair, controller, judge, seed).pipe(
       Effect.catchIf(
         (error) => error.status === 400,
-        () => Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, kick, client, asked))
+        () => Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, controller, judge, seed))
       ),
       Effect.tapError((error) =>
         Effect.sync(() => {
@@ -451,8 +396,6 @@ export const follow = (
     const driver = yield* Schedule.driver(policy)
     while (true) {
       const error = yield* Effect.flip(connection)
-      // The events that arrived before the failure come before it.
-      yield* context.flushArrivals
       if (tracker.attempt === 0) yield* driver.reset
       // The policy never ends, so `next` never fails.
       yield* Effect.orDie(driver.next(error))

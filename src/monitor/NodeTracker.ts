@@ -6,7 +6,6 @@
  * @since 0.1.0
  * @internal
  */
-import { Deferred, Effect } from "effect"
 import type { CachedHead } from "../cache/BeaconHeadCache.js"
 import type { Root } from "../events/BeaconEvent.js"
 import type { BeaconNode } from "../node/BeaconNode.js"
@@ -47,8 +46,8 @@ export class NodeTracker {
   lastError: LastError | undefined = undefined
   /** New head block of the last reorg counted: a head and a chain_reorg for one switch count once. */
   private lastReorgBlock: Root | undefined = undefined
-  /** Completing it drops the current connection. */
-  private kick: Deferred.Deferred<never, BeaconStreamError> | undefined = undefined
+  /** Aborting it drops the current connection. */
+  private connection: AbortController | undefined = undefined
   /** Throttling of invalid-event log lines. */
   lastInvalidLogAt = Number.NEGATIVE_INFINITY
   invalidSinceLog = 0
@@ -64,8 +63,8 @@ export class NodeTracker {
     return this.counters
   }
 
-  connecting(now: number, kick: Deferred.Deferred<never, BeaconStreamError>): void {
-    this.kick = kick
+  connecting(now: number, connection: AbortController): void {
+    this.connection = connection
     this.delivered = undefined
     this.state = ConnectionState.Connecting({ since: now, attempt: this.attempt })
   }
@@ -77,9 +76,8 @@ export class NodeTracker {
 
   /** Drops the current connection with `error` (e.g. a `defect` while its events were handled). */
   drop(error: BeaconStreamError): void {
-    if (this.kick === undefined) return
-    Deferred.unsafeDone(this.kick, Effect.fail(error))
-    this.kick = undefined
+    this.connection?.abort(error)
+    this.connection = undefined
   }
 
   /** Counts a fork switch to `block` once, though a head and a chain_reorg both announce it. */

@@ -36,8 +36,11 @@ export interface ConnectOptions {
   readonly maxEventSize: number
   /** Runs once the node answered 200 with an event stream, in the connection's scope (closed when it ends). */
   readonly onOpen?: Effect.Effect<void, never, Scope.Scope>
-  /** Fails the stream with its error when it completes: lets the monitor drop a connection it judged stale. */
-  readonly stop?: Effect.Effect<never, BeaconStreamError>
+  /**
+   * Aborting it with a {@link BeaconStreamError} as reason fails the stream with that error at once: lets the
+   * monitor drop a connection it judged stale. The watchdog drops the connection through it too.
+   */
+  readonly controller?: AbortController
   /** Called with the clock's time whenever bytes arrive (keep-alives included). */
   readonly onBytes?: (at: number) => void
 }
@@ -50,9 +53,11 @@ export interface ConnectOptions {
  *
  * Each chunk is decoded in the transport's callback, which calls `onEvents`:
  * this is the hot path, and an Effect stream in between cost several times the
- * decoding itself in time and memory per connection. The watchdog and `stop`
- * race the connection once. Whatever `onEvents` or the decoder throws fails
- * this connection only, as a `defect`: a throw in a socket's callback would
+ * decoding itself in time and memory per connection. The connection runs on
+ * the caller's fiber; the watchdog is the only fiber it adds, and it (like
+ * `controller`) drops the connection by aborting the request's signal, not by
+ * racing fibers. Whatever `onEvents` or the decoder throws fails this
+ * connection only, as a `defect`: a throw in a socket's callback would
  * otherwise end the process.
  *
  * @since 0.1.0
@@ -69,23 +74,25 @@ export const run = (
     const clock = yield* Effect.clock
     const idleMillis = Duration.toMillis(options.idleTimeout)
     const decoder = SseDecoder.make(options.maxEventSize)
+    const controller = options.controller ?? new AbortController()
     const fail = (reason: "stalled" | "ended" | "oversized" | "rejected", detail: string) =>
       new BeaconStreamError({ node: node.display, reason, detail })
 
     let lastByteAt = clock.unsafeCurrentTimeMillis()
     // The silence is judged again one idle period after this (the last byte, or the last time `onIdle` kept it).
     let judgedAt = lastByteAt
+    const stall = (detail: string) => Effect.sync(() => controller.abort(fail("stalled", detail)))
     // Sleeps until the idle limit counted from the last byte (or judgement), then asks `onIdle`, if given.
-    const watchdog: Effect.Effect<never, BeaconStreamError> = Effect.suspend(() => {
+    const watchdog: Effect.Effect<void> = Effect.suspend(() => {
       const left = Math.max(lastByteAt, judgedAt) + idleMillis - clock.unsafeCurrentTimeMillis()
       if (left > 0) return Effect.zipRight(Effect.sleep(left), watchdog)
       const silence = `no data for ${Duration.format(Duration.millis(clock.unsafeCurrentTimeMillis() - lastByteAt))}`
-      if (options.onIdle === undefined) return Effect.fail(fail("stalled", silence))
+      if (options.onIdle === undefined) return stall(silence)
       const before = lastByteAt
       return options.onIdle.pipe(
         Effect.matchEffect({
           // Bytes that came while the node was asked end the silence whatever the answer.
-          onFailure: (why) => lastByteAt !== before ? watchdog : Effect.fail(fail("stalled", `${silence}; ${why}`)),
+          onFailure: (why) => lastByteAt !== before ? watchdog : stall(`${silence}; ${why}`),
           onSuccess: () => {
             judgedAt = clock.unsafeCurrentTimeMillis()
             return watchdog
@@ -106,21 +113,18 @@ export const run = (
       }
     }
 
-    const connection = Effect.gen(function*() {
-      const response = yield* transport.open({ node, topics: options.topics ?? ["head"], options: requestOptions })
-      if (response.status !== 200) return yield* fromStatus(node.display, response.status)
-      const contentType = response.headers["content-type"] ?? ""
-      if (!contentType.toLowerCase().startsWith("text/event-stream")) {
-        return yield* fail("rejected", `content-type ${JSON.stringify(contentType.slice(0, 64))}`)
-      }
-      if (options.onOpen !== undefined) yield* options.onOpen
-      yield* response.read(onChunk)
-      // A normal end of the response is a failure: the retry policy reconnects.
-      return yield* fail("ended", "the node closed the stream")
-    })
-
-    return yield* Effect.raceFirst(
-      connection,
-      options.stop === undefined ? watchdog : Effect.raceFirst(watchdog, options.stop)
-    )
+    const { signal } = controller
+    // Dropped before it was opened: nothing is sent.
+    if (signal.aborted) return yield* Effect.fail(signal.reason as BeaconStreamError)
+    yield* Effect.forkScoped(watchdog)
+    const response = yield* transport.open({ node, topics: options.topics ?? ["head"], options: requestOptions, signal })
+    if (response.status !== 200) return yield* fromStatus(node.display, response.status)
+    const contentType = response.headers["content-type"] ?? ""
+    if (!contentType.toLowerCase().startsWith("text/event-stream")) {
+      return yield* fail("rejected", `content-type ${JSON.stringify(contentType.slice(0, 64))}`)
+    }
+    if (options.onOpen !== undefined) yield* options.onOpen
+    yield* response.read(onChunk)
+    // A normal end of the response is a failure: the retry policy reconnects.
+    return yield* fail("ended", "the node closed the stream")
   }).pipe(Effect.scoped)

@@ -63,14 +63,25 @@ class Connection {
 
   constructor(
     private readonly display: string,
+    /** Aborted by the client to drop the connection (see `StreamRequest.signal`). */
+    private readonly signal: AbortSignal,
     /** Marks the request closed and forgets the connection. */
     readonly close: (by: "client" | "node") => void
   ) {}
 
+  /** Fails `resume` with the signal's reason once it is aborted; the canceler of the waiting effect. */
+  private onAbort(resume: (effect: Effect.Effect<never, BeaconStreamError>) => void) {
+    const abort = () => resume(Effect.fail(this.signal.reason as BeaconStreamError))
+    this.signal.addEventListener("abort", abort, { once: true })
+    return Effect.sync(() => this.signal.removeEventListener("abort", abort))
+  }
+
   /** The client's wait for status and headers. */
   readonly response: Effect.Effect<StreamResponse, BeaconStreamError> = Effect.async((resume) => {
-    if (this.answered === undefined) this.waiter = resume
-    else resume(this.answered)
+    if (this.signal.aborted) return resume(Effect.fail(this.signal.reason as BeaconStreamError))
+    if (this.answered !== undefined) return resume(this.answered)
+    this.waiter = resume
+    return this.onAbort(resume)
   })
 
   private respond(response: Effect.Effect<StreamResponse, BeaconStreamError>): void {
@@ -89,12 +100,14 @@ class Connection {
 
   private read(onChunk: ChunkHandler): Effect.Effect<void, BeaconStreamError> {
     return Effect.async((resume) => {
+      if (this.signal.aborted) return resume(Effect.fail(this.signal.reason as BeaconStreamError))
       this.handler = onChunk
       this.finish = resume
       for (const bytes of this.buffered.splice(0)) {
         if (!this.deliver(bytes)) return
       }
-      if (this.ending !== undefined) resume(this.ending)
+      if (this.ending !== undefined) return resume(this.ending)
+      return this.onAbort(resume)
     })
   }
 
@@ -190,7 +203,7 @@ export class ScriptedNode {
   }
 
   /** @internal */
-  openStream(topics: ReadonlyArray<string>): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> {
+  openStream(topics: ReadonlyArray<string>, signal: AbortSignal): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> {
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const request: Request = { at: now, topics, closedAt: undefined, closedBy: undefined }
       this.requests.push(request)
@@ -217,7 +230,7 @@ export class ScriptedNode {
           return Effect.flatMap(Effect.clock, (clock) =>
             Effect.acquireRelease(
               Effect.sync(() => {
-                const connection: Connection = new Connection(display, (by) => {
+                const connection: Connection = new Connection(display, signal, (by) => {
                   closeNow(by)(clock.unsafeCurrentTimeMillis())
                   this.connections.delete(connection)
                 })
@@ -284,11 +297,11 @@ export const make = (): ScriptedNetwork => {
   const nodes = new Map<string, ScriptedNode>()
   const find = (url: URL) => nodes.get(url.host)
   const transport = Layer.succeed(StreamTransport, {
-    open: ({ node, topics }) => {
+    open: ({ node, signal, topics }) => {
       const scripted = find(node.endpoint("/"))
       return scripted === undefined
         ? Effect.fail(fromTransport(node.display, { code: "ENOTFOUND" }))
-        : scripted.openStream(topics)
+        : scripted.openStream(topics, signal)
     }
   })
   const client = Layer.succeed(

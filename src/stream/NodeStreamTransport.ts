@@ -34,9 +34,17 @@ const send = (url: URL, options: NodeOptions): Http.ClientRequest => {
   return Https.get(url, ca === undefined ? { headers } : { headers, ca })
 }
 
+/** Fails `resume` with the signal's reason when it is aborted; returns the effect's canceler. */
+const onAbort = (signal: AbortSignal, resume: (effect: Effect.Effect<never, BeaconStreamError>) => void) => {
+  const abort = () => resume(Effect.fail(signal.reason as BeaconStreamError))
+  signal.addEventListener("abort", abort, { once: true })
+  return Effect.sync(() => signal.removeEventListener("abort", abort))
+}
+
 /** The body of `message`, pushed to `onChunk` from the `data` callback. */
-const reader = (display: string, message: Http.IncomingMessage) => (onChunk: ChunkHandler) =>
+const reader = (display: string, message: Http.IncomingMessage, signal: AbortSignal) => (onChunk: ChunkHandler) =>
   Effect.async<void, BeaconStreamError>((resume) => {
+    if (signal.aborted) return resume(Effect.fail(signal.reason as BeaconStreamError))
     const onData = (bytes: Uint8Array) => {
       const stop = onChunk(bytes)
       if (stop !== undefined) {
@@ -49,9 +57,10 @@ const reader = (display: string, message: Http.IncomingMessage) => (onChunk: Chu
     message.once("error", (error) => resume(Effect.fail(fromTransport(display, error))))
     // Closed without an end: reset (when 'end' came first, this later resume is ignored).
     message.once("close", () => resume(Effect.fail(fromTransport(display, { code: "ECONNRESET" }))))
+    return onAbort(signal, resume)
   })
 
-const open = ({ node, options, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
+const open = ({ node, options, signal, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
   Effect.flatMap(
     // Destroyed when the connection's scope closes: that is the abort.
     Effect.acquireRelease(
@@ -65,14 +74,16 @@ const open = ({ node, options, topics }: StreamRequest): Effect.Effect<StreamRes
     ),
     (request) =>
       Effect.async<StreamResponse, BeaconStreamError>((resume) => {
+        if (signal.aborted) return resume(Effect.fail(signal.reason as BeaconStreamError))
         request.once("response", (message) =>
           resume(Effect.succeed({
             status: message.statusCode ?? 0,
             // Only `set-cookie` comes as an array in node:http, and nothing here reads it.
             headers: message.headers as Readonly<Record<string, string | undefined>>,
-            read: reader(node.display, message)
+            read: reader(node.display, message, signal)
           })))
         request.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
+        return onAbort(signal, resume)
       })
   )
 

@@ -26,6 +26,12 @@ export interface StreamRequest {
   readonly topics: ReadonlyArray<string>
   /** The node's extra headers and trusted CAs. */
   readonly options: NodeOptions
+  /**
+   * Aborted (its reason a {@link BeaconStreamError}) to drop the connection: `open` or the body's `read`, whichever
+   * is waiting, fails at once with that reason. The watchdog and the monitor drop connections this way, without a
+   * fiber racing each one.
+   */
+  readonly signal: AbortSignal
 }
 
 /**

@@ -23,7 +23,7 @@ describe("HeadCacheView", () => {
         )
         expect(yield* view.isLatest({ slot: 7 })).toBe(true)
         // Not only absent from the type: the object handed out has no writing operation at all.
-        for (const write of ["insert", "insertAll", "set", "remove", "purge", "retain"]) expect(view).not.toHaveProperty(write)
+        for (const write of ["insert", "insertAll", "set", "remove", "purge", "retain", "unsafeInsert", "unsafeSet"]) expect(view).not.toHaveProperty(write)
       }).pipe(Effect.provide(HeadMonitor.layerNode([server.url])))
     }))
 })

@@ -1,6 +1,5 @@
 /**
- * A bug while one node's events are handled (with the other nodes' chunks of the same turn of the event loop, after
- * the socket callbacks) must fail that node's connection only: counted as `defect`, logged once with the node and the cause, retried under the policy,
+ * A bug while one node's events are handled (in its socket's callback) must fail that node's connection only: counted as `defect`, logged once with the node and the cause, retried under the policy,
  * while the other nodes keep streaming. Before, such a throw escaped every fiber and ended the process.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -18,25 +17,25 @@ import { waitFor } from "../support/wait.js"
 import { captureLogs } from "../health/logs.js"
 
 /**
- * The real cache, except that inserting a head of the node at `faultyUrl` fails: by a throw while the handling is
- * built (`throws`), or by a defect of the effect that runs it (`dies`), once `armed` says so.
+ * The real cache, except that inserting a head of the node at `faultyUrl` throws, once `armed` says so: an `Error`
+ * (`error`) or any other value (`value`), as a library bug or a hostile value could.
  */
-const faultyCache = (faultyUrl: string, how: "throws" | "dies", armed: () => boolean) =>
+const faultyCache = (faultyUrl: string, how: "error" | "value", armed: () => boolean) =>
   Layer.effect(
     HeadCache.BeaconHeadCache,
     Effect.map(HeadCache.make, (cache): HeadCache.BeaconHeadCacheService => ({
       ...cache,
-      insertAll: (heads) => {
-        if (!armed() || !heads.some((head) => head.node.display === faultyUrl)) return cache.insertAll(heads)
-        if (how === "throws") throw new Error("bug in handling")
-        return Effect.dieMessage("bug in handling")
+      unsafeInsert: (head) => {
+        if (!armed() || head.node.display !== faultyUrl) return cache.unsafeInsert(head)
+        if (how === "error") throw new Error("bug in handling")
+        throw "bug in handling"
       }
     }))
   )
 
 describe("a defect while one node's events are handled", () => {
-  for (const how of ["throws", "dies"] as const) {
-    it.scopedLive(`(${how}) fails that node's connection only; the others keep streaming`, () =>
+  for (const how of ["error", "value"] as const) {
+    it.scopedLive(`(a thrown ${how}) fails that node's connection only; the others keep streaming`, () =>
       Effect.gen(function*() {
         const servers = yield* Effect.all([BeaconNodeServer.make(), BeaconNodeServer.make(), BeaconNodeServer.make()])
         const [a, bad, c] = servers as [BeaconNodeServer.BeaconNodeServer, BeaconNodeServer.BeaconNodeServer, BeaconNodeServer.BeaconNodeServer]

@@ -1,7 +1,8 @@
 /**
- * Heads that arrive together are handled and delivered together: when every
- * node writes at once, a subscriber wakes once for all of them, not once per
- * event; and a node's events that arrived before its connection failed are
+ * A node's events are handled in the socket's callback, chunk by chunk: the
+ * heads of one chunk reach a subscriber together (one wake-up, not one per
+ * event), every node's chunk reaches it without waiting for the other nodes'
+ * sockets, and a node's events that arrived before its connection failed are
  * handled before the failure.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -11,13 +12,13 @@ import { headData } from "../support/chain.js"
 import { statusOf, withMonitor } from "../support/monitor.js"
 import { waitFor } from "../support/wait.js"
 
-const nodes = 20
+const event = (slot: number) => `event: head\ndata: ${JSON.stringify(headData(slot))}\n\n`
 
-describe("arrivals of one turn of the event loop", () => {
-  it.scopedLive("reach a subscriber in one wake-up when every node writes at once", () =>
+describe("a node's chunk of events", () => {
+  it.scopedLive("reaches a subscriber in one wake-up, in order", () =>
     Effect.gen(function*() {
-      const servers = yield* Effect.all(Array.from({ length: nodes }, () => BeaconNodeServer.make()))
-      yield* withMonitor(servers, (monitor) =>
+      const server = yield* BeaconNodeServer.make()
+      yield* withMonitor([server], (monitor) =>
         Effect.gen(function*() {
           const stream = yield* monitor.subscribe
           // Each element is what one wake-up of the subscriber took from its mailbox.
@@ -27,14 +28,15 @@ describe("arrivals of one turn of the event loop", () => {
             Stream.runForEach((chunk) => Effect.sync(() => wakes.push(Chunk.toReadonlyArray(Chunk.map(chunk, (e) => e.slot))))),
             Effect.forkScoped
           )
-          yield* waitFor("connections", Effect.sync(() => servers.every((server) => server.open === 1)))
-          for (let slot = 1; slot <= 3; slot++) {
-            // One synchronous loop: every write is in its socket before the monitor reads any.
-            for (const server of servers) server.send("head", headData(slot))
-            yield* waitFor(`slot ${slot} from every node`, Effect.sync(() => wakes.flat().filter((s) => s === slot).length === nodes))
+          yield* waitFor("connection", Effect.sync(() => server.open === 1))
+          for (let round = 0; round < 3; round++) {
+            const slots = [1, 2, 3, 4, 5].map((n) => round * 5 + n)
+            // One write: one chunk on the socket.
+            server.sendRaw(slots.map(event).join(""), "head")
+            yield* waitFor(`round ${round}`, Effect.sync(() => wakes.flat().includes(slots[4]!)))
           }
-          // Three rounds of 20 heads: 3 wake-ups (one per round), where one per event would be 60.
-          expect(wakes.map((wake) => wake.length)).toEqual([nodes, nodes, nodes])
+          // Three chunks of five heads: three wake-ups, where one per event would be fifteen.
+          expect(wakes).toEqual([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12, 13, 14, 15]])
         }))
     }))
 
