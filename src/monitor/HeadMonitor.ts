@@ -151,6 +151,9 @@ export const make: Effect.Effect<
     yield* checkStaleness(slot, at)
   })))
 
+  // Permits as tokens in a queue: a release wakes one waiting node, where a semaphore wakes every waiter to retry.
+  const askPermits = yield* Queue.bounded<void>(askedAtOnce)
+  yield* Queue.offerAll(askPermits, Array.from({ length: askedAtOnce }, () => undefined))
   const context: FollowerContext = {
     config,
     retryPolicy: RetryPolicy.make(config.retry),
@@ -166,7 +169,8 @@ export const make: Effect.Effect<
     runFork: (effect) => {
       runFork(effect)
     },
-    askPermits: yield* Effect.makeSemaphore(askedAtOnce)
+    withAskPermit: (ask) =>
+      Effect.acquireUseRelease(Queue.take(askPermits), () => ask, (permit) => Queue.offer(askPermits, permit))
   }
 
   const reconcile = (list: Candidates) =>

@@ -48,8 +48,8 @@ export interface FollowerContext {
   readonly publishStatus: (tracker: NodeTracker) => void
   /** Runs a rare effect (a log line) from a callback. */
   readonly runFork: (effect: Effect.Effect<void>) => void
-  /** Bounds the heads asked on connect in flight: a list of 1,000 nodes must not ask 1,000 at once. */
-  readonly askPermits: Effect.Semaphore
+  /** Runs a request for a node's head within the bound of such requests in flight (first come, first served). */
+  readonly withAskPermit: <A, E, R>(ask: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 const pair: ReadonlyArray<string> = ["head", "chain_reorg"]
@@ -76,7 +76,7 @@ const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
  */
 const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
   askHead(tracker, context.config.idleTimeout).pipe(
-    context.askPermits.withPermits(1),
+    context.withAskPermit,
     Effect.tapError((error) =>
       // The error names the node by its display form only.
       Effect.logDebug("could not ask the node's head on connect").pipe(
