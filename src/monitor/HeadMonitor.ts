@@ -151,6 +151,21 @@ export const make: Effect.Effect<
     yield* checkStaleness(slot, at)
   })))
 
+  let held: Array<HeadEvent> | undefined = undefined
+  const releaseHeld = () => {
+    const events = held!
+    held = undefined
+    if (events.length > 0) heads.unsafePublishAll(events)
+  }
+  const publishHeads = (events: ReadonlyArray<HeadEvent>) => {
+    if (held !== undefined) {
+      for (const event of events) held.push(event)
+      return
+    }
+    heads.unsafePublishAll(events)
+    held = []
+    setImmediate(releaseHeld)
+  }
   // Permits as tokens in a queue: a release wakes one waiting node, where a semaphore wakes every waiter to retry.
   const askPermits = yield* Queue.bounded<void>(askedAtOnce)
   yield* Queue.offerAll(askPermits, Array.from({ length: askedAtOnce }, () => undefined))
@@ -160,7 +175,7 @@ export const make: Effect.Effect<
     cache,
     now,
     positionOf: (tracker) => trackers.get(tracker.node.id) === tracker ? positions.get(tracker.node.id) : undefined,
-    publishHeads: heads.unsafePublishAll,
+    publishHeads: (process.env.BHM_DELIVERY === "socket") ? heads.unsafePublishAll : publishHeads,
     advanced: (slot) => {
       advances.unsafeOffer({ slot, at: now() })
     },
