@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, FastCheck, Schema } from "effect"
+import { Either, Equal, FastCheck, Hash, Schema } from "effect"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
 import * as BeaconEvent from "../../src/events/BeaconEvent.js"
 import { decodeHeadFast } from "../../src/internal/decodeHeadFast.js"
@@ -68,6 +68,17 @@ describe("BeaconEvent", () => {
           execution_optimistic: false
         }
       }))
+    })
+
+    it("is what the BeaconEvent.Head constructor builds: the same fields, Equal and Hash", () => {
+      const decoded = decodeHead(headData(65))
+      if (decoded._tag !== "Head") throw new Error(`expected Head, got ${decoded._tag}`)
+      const built = BeaconEvent.BeaconEvent.Head({ data: decoded.data })
+      expect(Object.keys(decoded)).toEqual(Object.keys(built))
+      expect(Equal.equals(decoded, built)).toBe(true)
+      expect(Equal.equals(built, decoded)).toBe(true)
+      expect(Hash.hash(decoded)).toBe(Hash.hash(built))
+      expect(BeaconEvent.BeaconEvent.$is("Head")(decoded)).toBe(true)
     })
 
     it("ignores unknown fields", () => {
