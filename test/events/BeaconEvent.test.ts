@@ -186,6 +186,18 @@ describe("BeaconEvent", () => {
       { fastCheck: { seed: 7, numRuns: 2000 } }
     )
 
+    it("checks the dependent roots again when they are not those of the last head that passed", () => {
+      expect(decodeHeadFast(headData(70))).toBeDefined()
+      const bad = `0x${"zz".repeat(32)}`
+      // The previous head's dependent roots passed: a new one beside them is still checked.
+      expect(decodeHeadFast({ ...headData(71), current_duty_dependent_root: bad })).toBeUndefined()
+      expect(decodeHeadFast({ ...headData(71), previous_duty_dependent_root: bad })).toBeUndefined()
+      expect(reasonOf(decodeHead({ ...headData(71), current_duty_dependent_root: bad }))).toContain("current_duty_dependent_root")
+      expect(decodeHeadFast({ ...headData(72), previous_duty_dependent_root: undefined })).toBeDefined()
+      expect(decodeHeadFast({ ...headData(72), previous_duty_dependent_root: 1 })).toBeUndefined()
+      expect(decodeHeadFast(headData(73))?.current_duty_dependent_root).toBe(headData(73).current_duty_dependent_root)
+    })
+
     it("answers for every head of the real transcripts (the schema is the fallback, not the rule)", () => {
       for (const { bytes } of fixtures) {
         const text = new TextDecoder().decode(bytes)
