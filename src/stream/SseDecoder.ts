@@ -10,6 +10,7 @@
  *
  * @internal
  */
+import { Buffer, isAscii } from "node:buffer"
 import { createParser, type ParseError } from "eventsource-parser"
 import * as BeaconEvent from "../events/BeaconEvent.js"
 
@@ -51,7 +52,7 @@ const nothing: FeedResult = { events: [], oversized: false }
  * @category constructors
  */
 export const make = (maxEventSize: number): SseDecoder => {
-  let text = new TextDecoder("utf-8")
+  const text = makeTextDecoder()
   let completed: Array<BeaconEvent.BeaconEvent> = []
   let oversized = false
   const parser = createParser({
@@ -69,15 +70,23 @@ export const make = (maxEventSize: number): SseDecoder => {
   })
   return {
     feed(bytes) {
-      // The decoder keeps a character split across chunks and drops a byte order mark at the start.
-      const chunk = text.decode(bytes, { stream: true })
+      const chunk = text.decode(bytes)
       if (chunk === "") return nothing
-      parser.feed(chunk)
+      // The parser joins the line it holds with the whole next chunk, a copy of
+      // every chunk: fed up to the chunk's first line end, it joins that line only.
+      const lineEnd = chunk.indexOf("\n") + 1
+      if (lineEnd > 0 && lineEnd < chunk.length) {
+        parser.feed(chunk.slice(0, lineEnd))
+        // An oversized line ends the parser's run until it is reset.
+        if (!oversized) parser.feed(chunk.slice(lineEnd))
+      } else {
+        parser.feed(chunk)
+      }
       // The events completed before an oversized one are kept: only the hostile part is lost.
       const events = completed
       if (oversized) {
         parser.reset()
-        text = new TextDecoder("utf-8")
+        text.reset()
         oversized = false
         completed = []
         return { events, oversized: true }
@@ -85,6 +94,43 @@ export const make = (maxEventSize: number): SseDecoder => {
       if (events.length === 0) return nothing
       completed = []
       return { events, oversized: false }
+    }
+  }
+}
+
+/**
+ * Bytes to text, as a streaming UTF-8 `TextDecoder` would decode them, a byte
+ * order mark at the start dropped. A chunk of ASCII alone (every chunk of a
+ * beacon node's JSON, in practice) is copied as Latin-1, which reads ASCII the
+ * same, in a fraction of the decoder's time, unless the decoder may hold the
+ * start of a character split across chunks.
+ */
+const makeTextDecoder = () => {
+  // The mark is dropped here, not by the decoder: it sees only the chunks that are not ASCII.
+  const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
+  let atStart = true
+  // Whether the decoder may hold the start of a character: it holds none after an ASCII byte.
+  let holding = false
+  return {
+    decode(bytes: Uint8Array): string {
+      let text: string
+      if (!holding && isAscii(bytes)) {
+        text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1")
+      } else {
+        text = utf8.decode(bytes, { stream: true })
+        if (bytes.length > 0) holding = bytes[bytes.length - 1]! >= 0x80
+      }
+      if (atStart && text !== "") {
+        atStart = false
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+      }
+      return text
+    },
+    /** Back to a fresh stream: the start of a character held is dropped. */
+    reset() {
+      utf8.decode()
+      atStart = true
+      holding = false
     }
   }
 }

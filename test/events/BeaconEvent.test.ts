@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, FastCheck, Schema } from "effect"
+import { Either, Equal, FastCheck, Hash, Schema } from "effect"
 import { createParser, type EventSourceMessage } from "eventsource-parser"
 import * as BeaconEvent from "../../src/events/BeaconEvent.js"
 import { decodeHeadFast } from "../../src/internal/decodeHeadFast.js"
@@ -68,6 +68,17 @@ describe("BeaconEvent", () => {
           execution_optimistic: false
         }
       }))
+    })
+
+    it("is what the BeaconEvent.Head constructor builds: the same fields, Equal and Hash", () => {
+      const decoded = decodeHead(headData(65))
+      if (decoded._tag !== "Head") throw new Error(`expected Head, got ${decoded._tag}`)
+      const built = BeaconEvent.BeaconEvent.Head({ data: decoded.data })
+      expect(Object.keys(decoded)).toEqual(Object.keys(built))
+      expect(Equal.equals(decoded, built)).toBe(true)
+      expect(Equal.equals(built, decoded)).toBe(true)
+      expect(Hash.hash(decoded)).toBe(Hash.hash(built))
+      expect(BeaconEvent.BeaconEvent.$is("Head")(decoded)).toBe(true)
     })
 
     it("ignores unknown fields", () => {
@@ -174,6 +185,18 @@ describe("BeaconEvent", () => {
       },
       { fastCheck: { seed: 7, numRuns: 2000 } }
     )
+
+    it("checks the dependent roots again when they are not those of the last head that passed", () => {
+      expect(decodeHeadFast(headData(70))).toBeDefined()
+      const bad = `0x${"zz".repeat(32)}`
+      // The previous head's dependent roots passed: a new one beside them is still checked.
+      expect(decodeHeadFast({ ...headData(71), current_duty_dependent_root: bad })).toBeUndefined()
+      expect(decodeHeadFast({ ...headData(71), previous_duty_dependent_root: bad })).toBeUndefined()
+      expect(reasonOf(decodeHead({ ...headData(71), current_duty_dependent_root: bad }))).toContain("current_duty_dependent_root")
+      expect(decodeHeadFast({ ...headData(72), previous_duty_dependent_root: undefined })).toBeDefined()
+      expect(decodeHeadFast({ ...headData(72), previous_duty_dependent_root: 1 })).toBeUndefined()
+      expect(decodeHeadFast(headData(73))?.current_duty_dependent_root).toBe(headData(73).current_duty_dependent_root)
+    })
 
     it("answers for every head of the real transcripts (the schema is the fallback, not the rule)", () => {
       for (const { bytes } of fixtures) {
