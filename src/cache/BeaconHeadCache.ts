@@ -80,6 +80,8 @@ export interface BeaconHeadCacheService {
   readonly unsafeGet: (id: BeaconNodeId) => CachedHead | undefined
   /** `insert`, synchronously. */
   readonly unsafeInsert: (head: CachedHead) => InsertResult
+  /** `insertAll`, synchronously. */
+  readonly unsafeInsertAll: (heads: ReadonlyArray<CachedHead>) => ReadonlyArray<InsertResult>
   /** `set`, synchronously. */
   readonly unsafeSet: (head: CachedHead) => void
   /** `leaders`, synchronously. */
@@ -156,30 +158,33 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
   const unsafeInsert = (head: CachedHead) => ref.unsafeModify((state) => insertInto(state, head))
   const unsafeSet = (head: CachedHead) => ref.unsafeModify((state) => [undefined, setIn(state, head)])
   const unsafeLeaders = () => leadersIn(ref.unsafeGet().heads)
+  const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) =>
+    ref.unsafeModify((state): [ReadonlyArray<InsertResult>, State] => {
+      // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: a chunk
+      // holds many heads of one node, and each write of the map copies its path and hashes the node's URL again.
+      const results: Array<InsertResult> = []
+      const kept = new Map<BeaconNodeId, CachedHead>()
+      let highestSlot = state.highestSlot
+      for (const head of heads) {
+        const previous = kept.get(head.node.id) ?? Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
+        const outcome = classify(previous, head)
+        results.push({ outcome, first: head.source !== "seed" && head.slot > highestSlot })
+        if (outcome === "duplicate" || outcome === "replayed") continue
+        kept.set(head.node.id, head)
+        highestSlot = raise(highestSlot, head)
+      }
+      if (kept.size === 0) return [results, state]
+      const updated = kept.size === 1
+        ? HashMap.set(state.heads, ...kept.entries().next().value!)
+        : HashMap.mutate(state.heads, (map) => {
+          for (const [id, head] of kept) HashMap.set(map, id, head)
+        })
+      return [results, { heads: updated, highestSlot }]
+    })
   return {
     get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
     insert: (head) => Effect.sync(() => unsafeInsert(head)),
-    insertAll: (heads) =>
-      Ref.modify(ref, (state): [ReadonlyArray<InsertResult>, State] => {
-        // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: each
-        // write of the map hashes the node's URL again.
-        const results: Array<InsertResult> = []
-        const kept = new Map<BeaconNodeId, CachedHead>()
-        let highestSlot = state.highestSlot
-        for (const head of heads) {
-          const previous = kept.get(head.node.id) ?? Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
-          const outcome = classify(previous, head)
-          results.push({ outcome, first: head.source !== "seed" && head.slot > highestSlot })
-          if (outcome === "duplicate" || outcome === "replayed") continue
-          kept.set(head.node.id, head)
-          highestSlot = raise(highestSlot, head)
-        }
-        if (kept.size === 0) return [results, state]
-        const updated = HashMap.mutate(state.heads, (map) => {
-          for (const [id, head] of kept) HashMap.set(map, id, head)
-        })
-        return [results, { heads: updated, highestSlot }]
-      }),
+    insertAll: (heads) => Effect.sync(() => unsafeInsertAll(heads)),
     set: (head) => Effect.sync(() => unsafeSet(head)),
     isLatest: (head) =>
       Effect.map(Ref.get(ref), (state) => {
@@ -197,6 +202,7 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
     size: Effect.map(Ref.get(ref), (state) => HashMap.size(state.heads)),
     unsafeGet,
     unsafeInsert,
+    unsafeInsertAll,
     unsafeSet,
     unsafeLeaders
   }

@@ -175,7 +175,7 @@ export const make: Effect.Effect<
     cache,
     now,
     positionOf: (tracker) => trackers.get(tracker.node.id) === tracker ? positions.get(tracker.node.id) : undefined,
-    publishHeads: (process.env.BHM_DELIVERY === "socket") ? heads.unsafePublishAll : publishHeads,
+    publishHeads,
     advanced: (slot) => {
       advances.unsafeOffer({ slot, at: now() })
     },

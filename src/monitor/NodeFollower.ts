@@ -14,7 +14,7 @@
  */
 import { HttpClient } from "@effect/platform"
 import { Duration, Effect, Either, type Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
-import type { BeaconHeadCacheService } from "../cache/BeaconHeadCache.js"
+import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
 import { getJson } from "../requests/NodeRequest.js"
@@ -86,38 +86,55 @@ const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
     Effect.option
   )
 
-const onHead = (
-  context: FollowerContext,
-  tracker: NodeTracker,
-  data: HeadEventData,
-  receivedAt: number,
-  index: number,
-  heads: Array<HeadEvent>
-): boolean => {
-  tracker.told(data.slot, data.block)
-  if (data.execution_optimistic) {
-    tracker.count.optimisticHeadsSkipped++
-    return false
+/**
+ * The live heads of a chunk, waiting for one cache update (an optimistic head is counted, never cached), then
+ * turned into the head events to publish.
+ */
+class ChunkHeads {
+  readonly data: Array<HeadEventData> = []
+  readonly cached: Array<CachedHead> = []
+
+  add(tracker: NodeTracker, data: HeadEventData, receivedAt: number): void {
+    tracker.told(data.slot, data.block)
+    if (data.execution_optimistic) {
+      tracker.count.optimisticHeadsSkipped++
+      return
+    }
+    this.data.push(data)
+    this.cached.push({ node: tracker.node, slot: data.slot, block: data.block, receivedAt, source: "event" })
   }
-  const { node } = tracker
-  const { first, outcome } = context.cache.unsafeInsert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" })
-  if (outcome === "replayed") tracker.count.replayedHeads++
-  else tracker.count.heads++
-  if (outcome === "replaced") tracker.countReorg(data.block)
-  heads.push({
-    node,
-    index,
-    slot: data.slot,
-    block: data.block,
-    state: data.state,
-    epochTransition: data.epoch_transition,
-    previousDutyDependentRoot: data.previous_duty_dependent_root,
-    currentDutyDependentRoot: data.current_duty_dependent_root,
-    receivedAt,
-    outcome,
-    first
-  })
-  return first
+
+  /** Puts the heads in the cache, counts them and adds their events to `out`; the highest slot seen first (−1: none). */
+  flush(context: FollowerContext, tracker: NodeTracker, index: number, out: Array<HeadEvent>): number {
+    if (this.cached.length === 0) return -1
+    const results = context.cache.unsafeInsertAll(this.cached)
+    let advancedTo = -1
+    for (let i = 0; i < results.length; i++) {
+      const data = this.data[i]!
+      const { node, receivedAt } = this.cached[i]!
+      const { first, outcome } = results[i]!
+      if (outcome === "replayed") tracker.count.replayedHeads++
+      else tracker.count.heads++
+      if (outcome === "replaced") tracker.countReorg(data.block)
+      if (first && data.slot > advancedTo) advancedTo = data.slot
+      out.push({
+        node,
+        index,
+        slot: data.slot,
+        block: data.block,
+        state: data.state,
+        epochTransition: data.epoch_transition,
+        previousDutyDependentRoot: data.previous_duty_dependent_root,
+        currentDutyDependentRoot: data.current_duty_dependent_root,
+        receivedAt,
+        outcome,
+        first
+      })
+    }
+    this.data.length = 0
+    this.cached.length = 0
+    return advancedTo
+  }
 }
 
 const onReorg = (context: FollowerContext, tracker: NodeTracker, data: ChainReorgData, receivedAt: number, index: number) => {
@@ -173,16 +190,17 @@ export const handleEvents = (
   const index = context.positionOf(tracker)
   if (index === undefined) return
   tracker.flowed()
-  const heads: Array<HeadEvent> = []
+  const heads = new ChunkHeads()
+  const out: Array<HeadEvent> = []
   let advancedTo = -1
   for (const event of events) {
     switch (event._tag) {
       case "Head":
-        if (onHead(context, tracker, event.data, receivedAt, index, heads) && event.data.slot > advancedTo) {
-          advancedTo = event.data.slot
-        }
+        heads.add(tracker, event.data, receivedAt)
         break
       case "ChainReorg":
+        // The heads before it are in the cache before it is: it reads the node's head.
+        advancedTo = Math.max(advancedTo, heads.flush(context, tracker, index, out))
         onReorg(context, tracker, event.data, receivedAt, index)
         break
       case "Other":
@@ -192,7 +210,8 @@ export const handleEvents = (
         onInvalid(context, tracker, event.topic, event.reason)
     }
   }
-  if (heads.length > 0) context.publishHeads(heads)
+  advancedTo = Math.max(advancedTo, heads.flush(context, tracker, index, out))
+  if (out.length > 0) context.publishHeads(out)
   if (advancedTo >= 0) context.advanced(advancedTo)
 }
 

@@ -25,8 +25,8 @@ const faultyCache = (faultyUrl: string, how: "error" | "value", armed: () => boo
     HeadCache.BeaconHeadCache,
     Effect.map(HeadCache.make, (cache): HeadCache.BeaconHeadCacheService => ({
       ...cache,
-      unsafeInsert: (head) => {
-        if (!armed() || head.node.display !== faultyUrl) return cache.unsafeInsert(head)
+      unsafeInsertAll: (heads) => {
+        if (!armed() || !heads.some((head) => head.node.display === faultyUrl)) return cache.unsafeInsertAll(heads)
         if (how === "error") throw new Error("bug in handling")
         throw "bug in handling"
       }
