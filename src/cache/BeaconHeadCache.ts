@@ -111,19 +111,17 @@ const insertInto = (state: State, head: CachedHead): [InsertResult, State] => {
   const outcome = classify(previous, head)
   const first = head.source !== "seed" && head.slot > state.highestSlot
   if (outcome === "duplicate" || outcome === "replayed") return [{ outcome, first }, state]
-  return [{ outcome, first }, {
-    heads: HashMap.set(state.heads, head.node.id, head),
-    highestSlot: raise(state.highestSlot, head)
-  }]
+  return [{ outcome, first }, { heads: withHead(state.heads, head), highestSlot: raise(state.highestSlot, head) }]
 }
 
 const byNewest = (a: CachedHead, b: CachedHead): number =>
   b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
 /**
- * The leaders of each map of heads, worked out once: every status answer reads them, and a list change publishes
- * two statuses per new node (connecting, open) while the map rarely changes in between; one pass over 1,000 heads
- * each time was a tenth of a list change's CPU and much of its garbage. The maps are immutable, so an entry stays true.
+ * The leaders of each map of heads, worked out once (or carried over from the map before, see `carryLeaders`):
+ * every status answer reads them, and a list change publishes two statuses per new node (connecting, open); one
+ * pass over 1,000 heads each time was a tenth of a list change's CPU and much of its garbage. The maps are
+ * immutable, so an entry stays true.
  */
 const leadersOf = new WeakMap<HashMap.HashMap<BeaconNodeId, CachedHead>, ReadonlyArray<CachedHead>>()
 
@@ -143,8 +141,35 @@ const leadersIn = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>): ReadonlyAr
   return leaders
 }
 
+/**
+ * Carries the leaders of `before` over to `after`, the same map with `added` written in turn, when they follow from
+ * them: a head that ranks higher than the node's own before can only join them. A leader that now ranks lower (a
+ * later arrival at its slot, a lower slot) might be passed by a third node: then they are worked out when read.
+ * Heads arrive all the time, so without this every status answer made a pass over all the heads.
+ */
+const carryLeaders = (
+  before: HashMap.HashMap<BeaconNodeId, CachedHead>,
+  after: HashMap.HashMap<BeaconNodeId, CachedHead>,
+  added: Iterable<CachedHead>
+): void => {
+  let leaders = leadersOf.get(before)
+  if (leaders === undefined) return
+  for (const head of added) {
+    const previous = leaders.find((leader) => leader.node.id === head.node.id)
+    if (previous !== undefined && byNewest(head, previous) > 0) return
+    leaders = [...leaders.filter((leader) => leader.node.id !== head.node.id), head].sort(byNewest).slice(0, 2)
+  }
+  leadersOf.set(after, leaders)
+}
+
+const withHead = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>, head: CachedHead) => {
+  const next = HashMap.set(heads, head.node.id, head)
+  carryLeaders(heads, next, [head])
+  return next
+}
+
 const setIn = (state: State, head: CachedHead): State => ({
-  heads: HashMap.set(state.heads, head.node.id, head),
+  heads: withHead(state.heads, head),
   highestSlot: raise(state.highestSlot, head)
 })
 
@@ -174,11 +199,11 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
         highestSlot = raise(highestSlot, head)
       }
       if (kept.size === 0) return [results, state]
-      const updated = kept.size === 1
-        ? HashMap.set(state.heads, ...kept.entries().next().value!)
-        : HashMap.mutate(state.heads, (map) => {
-          for (const [id, head] of kept) HashMap.set(map, id, head)
-        })
+      if (kept.size === 1) return [results, { heads: withHead(state.heads, kept.values().next().value!), highestSlot }]
+      const updated = HashMap.mutate(state.heads, (map) => {
+        for (const [id, head] of kept) HashMap.set(map, id, head)
+      })
+      carryLeaders(state.heads, updated, kept.values())
       return [results, { heads: updated, highestSlot }]
     })
   return {

@@ -8,8 +8,8 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Data, Duration, Effect, Redacted, Schema } from "effect"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Data, Duration, Effect, Redacted, Schema, Stream } from "effect"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { NodeRequestOptions } from "../node/RequestOptions.js"
 import { fromTransport } from "../stream/BeaconStreamError.js"
@@ -62,6 +62,16 @@ export interface GetOptions {
 
 const defaultTimeout = Duration.seconds(4)
 
+/** The largest body of an answer other than 200 that is read to keep its connection; a larger one drops it. */
+const drainLimit = 16 * 1024
+
+/**
+ * Reads an error body to its end if it is small, so that a kept-alive connection serves the next request (a node
+ * that is syncing answers 503 to every poll); past `drainLimit` the reading stops and the connection is dropped.
+ */
+const drained = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  Effect.ignore(Stream.runFoldWhile(response.stream, 0, (read) => read <= drainLimit, (read, bytes) => read + bytes.length))
+
 /** Keeps a decoding problem short: a hostile node must not fill the logs. */
 const shorten = (text: string): string => text.length > 200 ? `${text.slice(0, 200)}…` : text
 
@@ -108,7 +118,7 @@ export const getJson = <A, I, R>(
       Effect.mapError(unreachable),
       Effect.flatMap((response) =>
         response.status !== 200
-          ? Effect.fail(fail("status", `HTTP ${response.status}`, response.status))
+          ? Effect.zipRight(drained(response), Effect.fail(fail("status", `HTTP ${response.status}`, response.status)))
           : response.json.pipe(
             Effect.mapError((error) =>
               error.reason === "Decode" ? fail("invalid", "body is not JSON") : unreachable(error)

@@ -108,6 +108,11 @@ export class BeaconNodeServer {
     return this.http.connections
   }
 
+  /** Connections accepted since the server was made, of any kind. */
+  get accepted(): number {
+    return this.http.accepted
+  }
+
   /** Starts listening (again, on the same port after `stop`). */
   listen(): Promise<void> {
     return this.http.listen()

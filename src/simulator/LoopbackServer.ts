@@ -58,6 +58,7 @@ export class LoopbackServer {
       // Events are small and latency matters: no Nagle delay.
       socket.setNoDelay(true)
       this.sockets.add(socket)
+      this.accepted++
       socket.on("close", () => this.sockets.delete(socket))
     })
     // Always there: an 'error' event without a listener would be thrown and end the process.
@@ -66,6 +67,9 @@ export class LoopbackServer {
       else this.failListen(error)
     })
   }
+
+  /** Connections accepted since the server was made. */
+  accepted = 0
 
   /** Connections open now, of any kind (event streams, REST requests, idle keep-alive ones). */
   get connections(): number {

@@ -7,12 +7,16 @@
  *
  * Response headers are sent at once; with `greet`, a new stream gets the
  * current head straight away (so that connect time, not slot time, is measured).
+ * Each node answers the two REST requests the monitor makes, as a beacon node
+ * does: its head (`/eth/v1/beacon/headers/head`) and its spec (mainnet's slot).
  */
 import * as Http from "node:http"
 import { LoopbackServer } from "../../src/simulator/LoopbackServer.js"
-import { headEvent } from "./HeadEvents.js"
+import { headerAnswer, headEvent, specAnswer } from "./HeadEvents.js"
 
 const eventsPath = /^\/([^/]+)\/eth\/v1\/events$/
+const headerPath = /^\/[^/]+\/eth\/v1\/beacon\/headers\/head$/
+const specPath = /^\/[^/]+\/eth\/v1\/config\/spec$/
 
 export class MultiNodeServer {
   private readonly http: LoopbackServer
@@ -83,7 +87,9 @@ export class MultiNodeServer {
   private handle(url: URL, response: Http.ServerResponse): void {
     const node = eventsPath.exec(url.pathname)?.[1]
     if (node === undefined) {
-      response.writeHead(404).end()
+      const answer = headerPath.test(url.pathname) ? headerAnswer(this.slot) : specPath.test(url.pathname) ? specAnswer : undefined
+      if (answer === undefined) response.writeHead(404).end()
+      else response.writeHead(200, { "content-type": "application/json" }).end(answer)
       return
     }
     this.requests.set(node, (this.requests.get(node) ?? 0) + 1)

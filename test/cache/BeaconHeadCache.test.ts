@@ -288,6 +288,37 @@ describe("BeaconHeadCache", () => {
         for (const [i, node] of nodes.entries()) yield* cache.insert(head(node, 10 + ((i * 7) % 5), 3000 - i))
         expect(yield* cache.leaders).toEqual((yield* cache.newestFirst).slice(0, 2))
       }))
+
+    it.effect("stay the first two of newestFirst when read after every write (carried from one map to the next)", () =>
+      Effect.gen(function*() {
+        const cache = yield* BeaconHeadCache.make
+        const nodes = Array.from({ length: 6 }, (_, i) => BeaconNode.unsafeParse(`http://leader-${i}:5052`))
+        // A fixed pseudo-random walk: new slots, repeats, replacements at a slot (a later arrival), lower slots set
+        // by a reorg, several heads in one update, removals.
+        let seed = 7
+        const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n
+        for (let step = 0, at = 1000; step < 600; step++, at += 10) {
+          const node = nodes[next(nodes.length)]!
+          const slot = 10 + next(6)
+          switch (next(5)) {
+            case 0:
+              yield* cache.insert(head(node, slot, at))
+              break
+            case 1:
+              yield* cache.insert(head(node, slot, at, { fork: `f${step}` }))
+              break
+            case 2:
+              yield* cache.set(head(node, slot, at, { fork: `r${step}`, source: "reorg" }))
+              break
+            case 3:
+              yield* cache.insertAll([head(node, slot, at), head(nodes[next(nodes.length)]!, slot + 1, at + 1)])
+              break
+            case 4:
+              if (next(4) === 0) yield* cache.remove(node.id)
+          }
+          expect(yield* cache.leaders).toEqual((yield* cache.newestFirst).slice(0, 2))
+        }
+      }))
   })
 
   describe("newestFirst", () => {
