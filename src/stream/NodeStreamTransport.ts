@@ -45,19 +45,26 @@ const onAbort = (signal: AbortSignal, resume: (effect: Effect.Effect<never, Beac
 const reader = (display: string, message: Http.IncomingMessage, signal: AbortSignal) => (onChunk: ChunkHandler) =>
   Effect.async<void, BeaconStreamError>((resume) => {
     if (signal.aborted) return resume(Effect.fail(signal.reason as BeaconStreamError))
+    // The first outcome counts; the events after it (a 'close' after 'end' or after an abort) build no error.
+    let settled = false
+    const settle = (outcome: () => Effect.Effect<void, BeaconStreamError>) => {
+      if (settled) return
+      settled = true
+      resume(outcome())
+    }
     const onData = (bytes: Uint8Array) => {
       const stop = onChunk(bytes)
       if (stop !== undefined) {
         message.off("data", onData)
-        resume(Effect.fail(stop))
+        settle(() => Effect.fail(stop))
       }
     }
     message.on("data", onData)
-    message.once("end", () => resume(Effect.void))
-    message.once("error", (error) => resume(Effect.fail(fromTransport(display, error))))
-    // Closed without an end: reset (when 'end' came first, this later resume is ignored).
-    message.once("close", () => resume(Effect.fail(fromTransport(display, { code: "ECONNRESET" }))))
-    return onAbort(signal, resume)
+    message.once("end", () => settle(() => Effect.void))
+    message.once("error", (error) => settle(() => Effect.fail(fromTransport(display, error))))
+    // Closed without an end: reset.
+    message.once("close", () => settle(() => Effect.fail(fromTransport(display, { code: "ECONNRESET" }))))
+    return onAbort(signal, (effect) => settle(() => effect))
   })
 
 const open = ({ node, options, signal, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
