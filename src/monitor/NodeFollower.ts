@@ -13,7 +13,7 @@
  * @internal
  */
 import { HttpClient } from "@effect/platform"
-import { Duration, Effect, Either, type Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
+import { Duration, Effect, Either, Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
 import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
@@ -72,10 +72,14 @@ const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
 
 /**
  * The node's head as a connection's request is sent: what a silent stream that told nothing yet is judged
- * against, and the seed of the cache once the stream opens. A failure changes nothing else.
+ * against, and the seed of the cache once the stream opens. A failure changes nothing else. Asked within the bound
+ * of such requests in flight; a stream that told a head while the ask waited for its turn needs no seed, and its
+ * node is not asked.
  */
 const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
-  askHead(tracker, context.config.idleTimeout).pipe(
+  Effect.suspend(() =>
+    tracker.delivered === undefined ? Effect.asSome(askHead(tracker, context.config.idleTimeout)) : Effect.succeedNone
+  ).pipe(
     context.withAskPermit,
     Effect.tapError((error) =>
       // The error names the node by its display form only.
@@ -83,7 +87,7 @@ const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
         Effect.annotateLogs({ node: tracker.node.display, reason: error.message })
       )
     ),
-    Effect.option
+    Effect.orElseSucceed(() => Option.none<HeaderAnswer>())
   )
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The mutable record behind one node's status. Internal: only the node's own
- * fiber writes it (JavaScript runs one fiber at a time, so there is no race), and
- * readers get immutable snapshots.
+ * fibers and its connection's socket callbacks write it (JavaScript runs one of
+ * them at a time, so there is no race), and readers get immutable snapshots.
  *
  * @since 0.1.0
  * @internal
