@@ -15,7 +15,7 @@ import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platfor
 import { Clock, Effect, Layer, type Scope } from "effect"
 import { type BeaconNode, unsafeParse } from "../node/BeaconNode.js"
 import { type BeaconStreamError, fromTransport } from "./BeaconStreamError.js"
-import { type ChunkHandler, type StreamResponse, StreamTransport } from "./StreamTransport.js"
+import { abortable, type ChunkHandler, type StreamResponse, StreamTransport } from "./StreamTransport.js"
 
 /**
  * How a node answers a new event-stream request:
@@ -69,20 +69,13 @@ class Connection {
     readonly close: (by: "client" | "node") => void
   ) {}
 
-  /** Fails `resume` with the signal's reason once it is aborted; the canceler of the waiting effect. */
-  private onAbort(resume: (effect: Effect.Effect<never, BeaconStreamError>) => void) {
-    const abort = () => resume(Effect.fail(this.signal.reason as BeaconStreamError))
-    this.signal.addEventListener("abort", abort, { once: true })
-    return Effect.sync(() => this.signal.removeEventListener("abort", abort))
-  }
-
-  /** The client's wait for status and headers. */
-  readonly response: Effect.Effect<StreamResponse, BeaconStreamError> = Effect.async((resume) => {
-    if (this.signal.aborted) return resume(Effect.fail(this.signal.reason as BeaconStreamError))
-    if (this.answered !== undefined) return resume(this.answered)
-    this.waiter = resume
-    return this.onAbort(resume)
-  })
+  /** The client's wait for status and headers (suspended: the constructor's fields are set after this one). */
+  readonly response: Effect.Effect<StreamResponse, BeaconStreamError> = Effect.suspend(() =>
+    abortable<StreamResponse>(this.signal, (settle) => {
+      if (this.answered !== undefined) return settle(() => this.answered!)
+      this.waiter = (response) => settle(() => response)
+    })
+  )
 
   private respond(response: Effect.Effect<StreamResponse, BeaconStreamError>): void {
     if (this.answered !== undefined) return
@@ -99,15 +92,13 @@ class Connection {
   }
 
   private read(onChunk: ChunkHandler): Effect.Effect<void, BeaconStreamError> {
-    return Effect.async((resume) => {
-      if (this.signal.aborted) return resume(Effect.fail(this.signal.reason as BeaconStreamError))
+    return abortable<void>(this.signal, (settle) => {
       this.handler = onChunk
-      this.finish = resume
+      this.finish = (effect) => settle(() => effect)
       for (const bytes of this.buffered.splice(0)) {
         if (!this.deliver(bytes)) return
       }
-      if (this.ending !== undefined) return resume(this.ending)
-      return this.onAbort(resume)
+      if (this.ending !== undefined) settle(() => this.ending!)
     })
   }
 

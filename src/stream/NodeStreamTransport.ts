@@ -11,7 +11,7 @@ import * as Https from "node:https"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import { type NodeOptions, trusted } from "../node/RequestOptions.js"
 import { type BeaconStreamError, fromTransport } from "./BeaconStreamError.js"
-import { type ChunkHandler, type StreamRequest, type StreamResponse, StreamTransport } from "./StreamTransport.js"
+import { abortable, type ChunkHandler, type StreamRequest, type StreamResponse, StreamTransport } from "./StreamTransport.js"
 
 /**
  * The URL of a node's event stream for the given topics.
@@ -34,24 +34,9 @@ const send = (url: URL, options: NodeOptions): Http.ClientRequest => {
   return Https.get(url, ca === undefined ? { headers } : { headers, ca })
 }
 
-/** Fails `resume` with the signal's reason when it is aborted; returns the effect's canceler. */
-const onAbort = (signal: AbortSignal, resume: (effect: Effect.Effect<never, BeaconStreamError>) => void) => {
-  const abort = () => resume(Effect.fail(signal.reason as BeaconStreamError))
-  signal.addEventListener("abort", abort, { once: true })
-  return Effect.sync(() => signal.removeEventListener("abort", abort))
-}
-
 /** The body of `message`, pushed to `onChunk` from the `data` callback. */
 const reader = (display: string, message: Http.IncomingMessage, signal: AbortSignal) => (onChunk: ChunkHandler) =>
-  Effect.async<void, BeaconStreamError>((resume) => {
-    if (signal.aborted) return resume(Effect.fail(signal.reason as BeaconStreamError))
-    // The first outcome counts; the events after it (a 'close' after 'end' or after an abort) build no error.
-    let settled = false
-    const settle = (outcome: () => Effect.Effect<void, BeaconStreamError>) => {
-      if (settled) return
-      settled = true
-      resume(outcome())
-    }
+  abortable<void>(signal, (settle) => {
     const onData = (bytes: Uint8Array) => {
       const stop = onChunk(bytes)
       if (stop !== undefined) {
@@ -64,7 +49,6 @@ const reader = (display: string, message: Http.IncomingMessage, signal: AbortSig
     message.once("error", (error) => settle(() => Effect.fail(fromTransport(display, error))))
     // Closed without an end: reset.
     message.once("close", () => settle(() => Effect.fail(fromTransport(display, { code: "ECONNRESET" }))))
-    return onAbort(signal, (effect) => settle(() => effect))
   })
 
 const open = ({ node, options, signal, topics }: StreamRequest): Effect.Effect<StreamResponse, BeaconStreamError, Scope.Scope> =>
@@ -80,17 +64,17 @@ const open = ({ node, options, signal, topics }: StreamRequest): Effect.Effect<S
       (request) => Effect.sync(() => request.destroy())
     ),
     (request) =>
-      Effect.async<StreamResponse, BeaconStreamError>((resume) => {
-        if (signal.aborted) return resume(Effect.fail(signal.reason as BeaconStreamError))
+      abortable<StreamResponse>(signal, (settle) => {
         request.once("response", (message) =>
-          resume(Effect.succeed({
-            status: message.statusCode ?? 0,
-            // Only `set-cookie` comes as an array in node:http, and nothing here reads it.
-            headers: message.headers as Readonly<Record<string, string | undefined>>,
-            read: reader(node.display, message, signal)
-          })))
-        request.once("error", (error) => resume(Effect.fail(fromTransport(node.display, error))))
-        return onAbort(signal, resume)
+          settle(() =>
+            Effect.succeed({
+              status: message.statusCode ?? 0,
+              // Only `set-cookie` comes as an array in node:http, and nothing here reads it.
+              headers: message.headers as Readonly<Record<string, string | undefined>>,
+              read: reader(node.display, message, signal)
+            })
+          ))
+        request.once("error", (error) => settle(() => Effect.fail(fromTransport(node.display, error))))
       })
   )
 

@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, type Scope } from "effect"
+import { Context, Effect, type Scope } from "effect"
 import type { BeaconNode } from "../node/BeaconNode.js"
 import type { NodeOptions } from "../node/RequestOptions.js"
 import type { BeaconStreamError } from "./BeaconStreamError.js"
@@ -81,3 +81,32 @@ export class StreamTransport extends Context.Tag("beacon-head-monitor/StreamTran
   StreamTransport,
   StreamTransportService
 >() {}
+
+/**
+ * A transport's wait (for the response, for the end of the body) that the
+ * request's `signal` ends: `wait` starts it and calls `settle` with its
+ * outcome, built only if it is the first (an error after the end or after an
+ * abort is never made). An abort, before or during the wait, fails it with the
+ * signal's reason. Both transports wait this way; a transport of your own may too.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const abortable = <A>(
+  signal: AbortSignal,
+  wait: (settle: (outcome: () => Effect.Effect<A, BeaconStreamError>) => void) => void
+): Effect.Effect<A, BeaconStreamError> =>
+  Effect.async<A, BeaconStreamError>((resume) => {
+    let settled = false
+    const onAbort = () => settle(() => Effect.fail(signal.reason as BeaconStreamError))
+    const settle = (outcome: () => Effect.Effect<A, BeaconStreamError>) => {
+      if (settled) return
+      settled = true
+      signal.removeEventListener("abort", onAbort)
+      resume(outcome())
+    }
+    if (signal.aborted) return onAbort()
+    signal.addEventListener("abort", onAbort, { once: true })
+    wait(settle)
+    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+  })
