@@ -78,9 +78,16 @@ export const ask = (
 ): Effect.Effect<ReadonlyArray<Told>, never, HttpClient.HttpClient> =>
   Effect.flatMap(Effect.clock, (clock) => {
     const deadline = clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout)
-    return Effect.map(
-    Effect.forEach(nodes, (node) =>
-      ofNode(node, Math.max(0, deadline - clock.unsafeCurrentTimeMillis())).pipe(
+    const askOne = (node: BeaconNode) => {
+      const left = deadline - clock.unsafeCurrentTimeMillis()
+      // Out of time before its turn: not asked at all (a request with no time left would only be sent to fail).
+      if (left <= 0) {
+        return Effect.as(
+          Effect.annotateLogs(Effect.logDebug("beacon node not asked its slot length: out of time"), { node: node.display }),
+          Option.none<Told>()
+        )
+      }
+      return ofNode(node, left).pipe(
         Effect.map((slotDuration): Told => ({ node: node.display, slotDuration })),
         Effect.tapError((error) =>
           Effect.logDebug("beacon node did not tell its slot length").pipe(
@@ -88,9 +95,9 @@ export const ask = (
           )
         ),
         Effect.option
-      ), { concurrency: askedAtOnce }),
-    Arr.getSomes
-  )
+      )
+    }
+    return Effect.map(Effect.forEach(nodes, askOne, { concurrency: askedAtOnce }), Arr.getSomes)
   })
 
 const format = (slot: Duration.Duration) => `${Duration.toMillis(slot) / 1000} s`
