@@ -105,15 +105,6 @@ const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOut
 /** Seeds do not count as seeing a slot: they must not take "first" from the node whose live event comes next. */
 const raise = (highest: number, head: CachedHead): number => head.source === "seed" ? highest : Math.max(highest, head.slot)
 
-/** What inserting `head` does: the outcome, and the state after (the same state when the head is not kept). */
-const insertInto = (state: State, head: CachedHead): [InsertResult, State] => {
-  const previous = Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
-  const outcome = classify(previous, head)
-  const first = head.source !== "seed" && head.slot > state.highestSlot
-  if (outcome === "duplicate" || outcome === "replayed") return [{ outcome, first }, state]
-  return [{ outcome, first }, { heads: withHead(state.heads, head), highestSlot: raise(state.highestSlot, head) }]
-}
-
 const byNewest = (a: CachedHead, b: CachedHead): number =>
   b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
@@ -180,7 +171,6 @@ const setIn = (state: State, head: CachedHead): State => ({
 export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
   const ref = new SyncRef<State>({ heads: HashMap.empty(), highestSlot: -1 })
   const unsafeGet = (id: BeaconNodeId) => Option.getOrUndefined(HashMap.get(ref.unsafeGet().heads, id))
-  const unsafeInsert = (head: CachedHead) => ref.unsafeModify((state) => insertInto(state, head))
   const unsafeSet = (head: CachedHead) => ref.unsafeModify((state) => [undefined, setIn(state, head)])
   const unsafeLeaders = () => leadersIn(ref.unsafeGet().heads)
   const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) =>
@@ -206,6 +196,7 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
       carryLeaders(state.heads, updated, kept.values())
       return [results, { heads: updated, highestSlot }]
     })
+  const unsafeInsert = (head: CachedHead) => unsafeInsertAll([head])[0]!
   return {
     get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
     insert: (head) => Effect.sync(() => unsafeInsert(head)),

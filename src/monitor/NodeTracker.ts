@@ -37,7 +37,7 @@ export class NodeTracker {
    * The newest head the current connection's stream told (heads, optimistic ones included, and reorgs), or the
    * node had when the connection was asked for: what its silence is judged against. Each connection starts without.
    */
-  delivered: { readonly slot: number; readonly block: Root } | undefined = undefined
+  delivered: { slot: number; block: Root } | undefined = undefined
   /** Topics of the current connection: `head` and `chain_reorg`, or `head` alone (see `NodeFollower`). */
   topics: ReadonlyArray<string> = ["head", "chain_reorg"]
   /** Why the node is followed on `head` alone (logged once), until a connection for the pair opens again. */
@@ -99,7 +99,12 @@ export class NodeTracker {
 
   /** The connection told this head: the newest so far is what its silence is judged against. */
   told(slot: number, block: Root): void {
-    if (this.delivered === undefined || slot >= this.delivered.slot) this.delivered = { slot, block }
+    // Updated in place: this runs for every head, in the socket's callback.
+    if (this.delivered === undefined) this.delivered = { slot, block }
+    else if (slot >= this.delivered.slot) {
+      this.delivered.slot = slot
+      this.delivered.block = block
+    }
   }
 
   /** Bytes arrived; answers whether that ended a quiet spell (the status changed). */
