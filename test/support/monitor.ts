@@ -11,7 +11,7 @@ import type { BeaconNodeServer } from "../../src/simulator/BeaconNodeServer.js"
  * jitter factor exactly 1, so delays are exact.
  */
 export const withMonitor = <A, E>(
-  servers: ReadonlyArray<BeaconNodeServer>,
+  servers: ReadonlyArray<Pick<BeaconNodeServer, "url">>,
   body: (monitor: HeadMonitor.HeadMonitorService) => Effect.Effect<A, E, Scope.Scope>,
   options?: MonitorOptionsInput,
   random = 0.5
@@ -24,5 +24,5 @@ export const withMonitor = <A, E>(
   )
 
 /** The status of the node a server plays. */
-export const statusOf = (monitor: HeadMonitor.HeadMonitorService, server: BeaconNodeServer) =>
+export const statusOf = (monitor: HeadMonitor.HeadMonitorService, server: Pick<BeaconNodeServer, "url">) =>
   Effect.map(monitor.status, (all) => all.find((status) => status.node.display === server.url)!)
