@@ -88,11 +88,32 @@ export interface BeaconHeadCacheService {
   readonly unsafeLeaders: () => ReadonlyArray<CachedHead>
 }
 
-interface State {
-  readonly heads: HashMap.HashMap<BeaconNodeId, CachedHead>
-  /** Highest slot any node ever reported live; never lowered, so "first" stays first after removals. */
-  readonly highestSlot: number
+/**
+ * The cache's value. The two newest heads (`newestFirst`'s first two) are kept beside the map: every status answer
+ * reads them, and a list change publishes two statuses per new node (connecting, open); one pass over 1,000 heads
+ * each time was a tenth of a list change's CPU and much of its garbage. They follow from the leaders before most
+ * writes (see `withLeaders`); when they do not, they are worked out on the first read of that state.
+ */
+class State {
+  constructor(
+    readonly heads: HashMap.HashMap<BeaconNodeId, CachedHead>,
+    /** Highest slot any node ever reported live; never lowered, so "first" stays first after removals. */
+    readonly highestSlot: number,
+    /** `undefined`: not known yet. Set once, on first read: the state is immutable, so it stays true. */
+    private known: ReadonlyArray<CachedHead> | undefined
+  ) {}
+
+  get leaders(): ReadonlyArray<CachedHead> {
+    return this.known ??= leadersIn(this.heads)
+  }
+
+  /** The leaders after `head` was written, without a pass over the map when they follow from the known ones. */
+  leadersWith(head: CachedHead): ReadonlyArray<CachedHead> | undefined {
+    return this.known === undefined ? undefined : withLeader(this.known, head)
+  }
 }
+
+const empty = new State(HashMap.empty(), -1, [])
 
 const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOutcome => {
   if (previous === undefined || head.slot > previous.slot) return "new"
@@ -102,23 +123,23 @@ const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOut
   return previous.source === "seed" && head.source !== "seed" ? "new" : "duplicate"
 }
 
+/** What writing `head` over the node's entry `previous` does, `highestSlot` being the highest slot seen live before. */
+const resultOf = (previous: CachedHead | undefined, head: CachedHead, highestSlot: number): InsertResult => ({
+  outcome: classify(previous, head),
+  first: head.source !== "seed" && head.slot > highestSlot
+})
+
+/** A head kept in place of the node's entry: it advanced the node, or replaced its block at the same slot. */
+const isKept = ({ outcome }: InsertResult): boolean => outcome === "new" || outcome === "replaced"
+
 /** Seeds do not count as seeing a slot: they must not take "first" from the node whose live event comes next. */
 const raise = (highest: number, head: CachedHead): number => head.source === "seed" ? highest : Math.max(highest, head.slot)
 
 const byNewest = (a: CachedHead, b: CachedHead): number =>
   b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
-/**
- * The leaders of each map of heads, worked out once (or carried over from the map before, see `carryLeaders`):
- * every status answer reads them, and a list change publishes two statuses per new node (connecting, open); one
- * pass over 1,000 heads each time was a tenth of a list change's CPU and much of its garbage. The maps are
- * immutable, so an entry stays true.
- */
-const leadersOf = new WeakMap<HashMap.HashMap<BeaconNodeId, CachedHead>, ReadonlyArray<CachedHead>>()
-
+/** The first two of the heads by `byNewest`, in one pass. */
 const leadersIn = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>): ReadonlyArray<CachedHead> => {
-  const known = leadersOf.get(heads)
-  if (known !== undefined) return known
   let first: CachedHead | undefined
   let second: CachedHead | undefined
   for (const head of HashMap.values(heads)) {
@@ -127,54 +148,54 @@ const leadersIn = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>): ReadonlyAr
       first = head
     } else if (second === undefined || byNewest(head, second) < 0) second = head
   }
-  const leaders = first === undefined ? [] : second === undefined ? [first] : [first, second]
-  leadersOf.set(heads, leaders)
-  return leaders
+  return first === undefined ? [] : second === undefined ? [first] : [first, second]
 }
 
 /**
- * Carries the leaders of `before` over to `after`, the same map with `added` written in turn, when they follow from
- * them: a head that ranks higher than the node's own before can only join them. A leader that now ranks lower (a
- * later arrival at its slot, a lower slot) might be passed by a third node: then they are worked out when read.
- * Heads arrive all the time, so without this every status answer made a pass over all the heads.
+ * The leaders once `head` replaced its node's entry, when they follow from `leaders`: a head that ranks at least as
+ * high as the node's own before can only join them. A leader that now ranks lower (a later arrival at its slot, a
+ * lower slot) might be passed by a third node: then `undefined`, worked out when read.
  */
-const carryLeaders = (
-  before: HashMap.HashMap<BeaconNodeId, CachedHead>,
-  after: HashMap.HashMap<BeaconNodeId, CachedHead>,
-  added: Iterable<CachedHead>
-): void => {
-  let leaders = leadersOf.get(before)
-  if (leaders === undefined) return
-  for (const head of added) {
-    const previous = leaders.find((leader) => leader.node.id === head.node.id)
-    if (previous !== undefined && byNewest(head, previous) > 0) return
-    leaders = [...leaders.filter((leader) => leader.node.id !== head.node.id), head].sort(byNewest).slice(0, 2)
-  }
-  leadersOf.set(after, leaders)
+const withLeader = (leaders: ReadonlyArray<CachedHead>, head: CachedHead): ReadonlyArray<CachedHead> | undefined => {
+  const id = head.node.id
+  const [a, b] = leaders
+  const own = a?.node.id === id ? a : b?.node.id === id ? b : undefined
+  if (own !== undefined && byNewest(head, own) > 0) return undefined
+  // The other leaders, in order, and the head among them.
+  const other = own === a ? b : a
+  const rest = own === undefined ? b : undefined
+  if (other === undefined) return [head]
+  if (byNewest(head, other) < 0) return [head, other]
+  return rest === undefined || byNewest(head, rest) < 0 ? [other, head] : [other, rest]
 }
 
-const withHead = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>, head: CachedHead) => {
-  const next = HashMap.set(heads, head.node.id, head)
-  carryLeaders(heads, next, [head])
-  return next
-}
+/** `state` with `head` written to its node's entry. */
+const withHead = (state: State, head: CachedHead, highestSlot: number): State =>
+  new State(HashMap.set(state.heads, head.node.id, head), highestSlot, state.leadersWith(head))
 
-const setIn = (state: State, head: CachedHead): State => ({
-  heads: withHead(state.heads, head),
-  highestSlot: raise(state.highestSlot, head)
-})
+/** `state` with its heads changed otherwise (a removal, a filter): the leaders are worked out when read. */
+const withHeads = (state: State, heads: HashMap.HashMap<BeaconNodeId, CachedHead>): State =>
+  new State(heads, state.highestSlot, undefined)
 
 /**
  * @since 0.1.0
  * @category constructors
  */
 export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
-  const ref = new SyncRef<State>({ heads: HashMap.empty(), highestSlot: -1 })
+  const ref = new SyncRef<State>(empty)
   const unsafeGet = (id: BeaconNodeId) => Option.getOrUndefined(HashMap.get(ref.unsafeGet().heads, id))
-  const unsafeSet = (head: CachedHead) => ref.unsafeModify((state) => [undefined, setIn(state, head)])
-  const unsafeLeaders = () => leadersIn(ref.unsafeGet().heads)
-  const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) =>
-    ref.unsafeModify((state): [ReadonlyArray<InsertResult>, State] => {
+  const unsafeSet = (head: CachedHead) =>
+    ref.unsafeModify((state) => [undefined, withHead(state, head, raise(state.highestSlot, head))])
+  const unsafeLeaders = () => ref.unsafeGet().leaders
+  const unsafeInsert = (head: CachedHead): InsertResult =>
+    ref.unsafeModify((state): [InsertResult, State] => {
+      const result = resultOf(unsafeGet(head.node.id), head, state.highestSlot)
+      return [result, isKept(result) ? withHead(state, head, raise(state.highestSlot, head)) : state]
+    })
+  const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) => {
+    // One head (a chunk of one event, the rule on a live chain): no bookkeeping of the heads kept.
+    if (heads.length === 1) return [unsafeInsert(heads[0]!)]
+    return ref.unsafeModify((state): [ReadonlyArray<InsertResult>, State] => {
       // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: a chunk
       // holds many heads of one node, and each write of the map copies its path and hashes the node's URL again.
       const results: Array<InsertResult> = []
@@ -182,21 +203,17 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
       let highestSlot = state.highestSlot
       for (const head of heads) {
         const previous = kept.get(head.node.id) ?? Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
-        const outcome = classify(previous, head)
-        results.push({ outcome, first: head.source !== "seed" && head.slot > highestSlot })
-        if (outcome === "duplicate" || outcome === "replayed") continue
+        const result = resultOf(previous, head, highestSlot)
+        results.push(result)
+        if (!isKept(result)) continue
         kept.set(head.node.id, head)
         highestSlot = raise(highestSlot, head)
       }
-      if (kept.size === 0) return [results, state]
-      if (kept.size === 1) return [results, { heads: withHead(state.heads, kept.values().next().value!), highestSlot }]
-      const updated = HashMap.mutate(state.heads, (map) => {
-        for (const [id, head] of kept) HashMap.set(map, id, head)
-      })
-      carryLeaders(state.heads, updated, kept.values())
-      return [results, { heads: updated, highestSlot }]
+      let next = state
+      for (const head of kept.values()) next = withHead(next, head, highestSlot)
+      return [results, next]
     })
-  const unsafeInsert = (head: CachedHead) => unsafeInsertAll([head])[0]!
+  }
   return {
     get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
     insert: (head) => Effect.sync(() => unsafeInsert(head)),
@@ -207,11 +224,11 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
         for (const cached of HashMap.values(state.heads)) if (cached.slot > head.slot) return false
         return true
       }),
-    remove: (id) => Ref.update(ref, (state) => ({ ...state, heads: HashMap.remove(state.heads, id) })),
-    purge: Ref.update(ref, (state) => ({ ...state, heads: HashMap.empty() })),
+    remove: (id) => Ref.update(ref, (state) => withHeads(state, HashMap.remove(state.heads, id))),
+    purge: Ref.update(ref, (state) => withHeads(state, HashMap.empty())),
     retain: (ids) => {
       const keep = new Set(ids)
-      return Ref.update(ref, (state) => ({ ...state, heads: HashMap.filter(state.heads, (_, id) => keep.has(id)) }))
+      return Ref.update(ref, (state) => withHeads(state, HashMap.filter(state.heads, (_, id) => keep.has(id))))
     },
     newestFirst: Effect.map(Ref.get(ref), (state) => Array.from(HashMap.values(state.heads)).sort(byNewest)),
     leaders: Effect.sync(unsafeLeaders),
