@@ -87,9 +87,6 @@ export class HeadMonitor extends Context.Tag("beacon-head-monitor/HeadMonitor")<
 /** Heads asked on connect in flight at most: a list of 1,000 nodes asked all at once held ~85 MiB of requests. */
 const askedAtOnce = 32
 
-/** Chunks of a turn of the event loop whose heads are published together (see `publishHeads`). */
-const chunksPerPublish = 4
-
 /** Heads held to be published together at most: a quarter of a subscriber's buffer (`makeBroadcast`'s 4,096). */
 const heldAtMost = 1024
 
@@ -159,17 +156,19 @@ export const make: Effect.Effect<
 
   /**
    * Head events are published from the sockets' callbacks. A subscriber's wake-up through its stream costs as much
-   * as reading a few sockets (~10 µs hot, several times that cold), so chunks that come in one turn of the event
-   * loop are published together, but not all of them at its end: the first chunk of a turn at once (a subscriber
-   * learns of the first node with a new head without waiting for the other sockets), then every `chunksPerPublish`
-   * chunks, and what is left once Node has read every socket that was ready (`setImmediate` runs after the poll
-   * phase). With 100 nodes writing at once the median head came 1.3× as late as through a bare reader, against 1.6×
-   * published per chunk and 2× held to the end of the turn; when 1,000 nodes announce a head at once the subscriber
-   * wakes a quarter as often as per chunk. At most `heldAtMost` heads are held: a node writing flat out fills a turn
-   * with more heads than a subscriber's buffer holds, and its oldest would be lost.
+   * as reading a few sockets (~10 µs hot, 75–95 µs after a few idle milliseconds), so chunks that come in one turn
+   * of the event loop are published together, but not all at its end: the first chunk of a turn at once (a
+   * subscriber learns of the first node with a new head without waiting for the other sockets), then whenever the
+   * chunks held reach a quarter of the turn's so far (4 at least), and what is left once Node has read every socket
+   * that was ready (`setImmediate` runs after the poll phase). With 100 nodes writing at once the median head came
+   * ≈1.35× as late as through a bare reader, against 1.7× published per chunk and 2× held to the turn's end; when
+   * 1,000 nodes announce a head at once the subscriber wakes ≈25 times, where every 4 chunks was 250 (+0.6 % of a
+   * core) and per chunk 1,000. At most `heldAtMost` heads are held: a node writing flat out fills a turn with more
+   * heads than a subscriber's buffer holds, and its oldest would be lost.
    */
   let held: Array<HeadEvent> | undefined = undefined
   let heldChunks = 0
+  let turnChunks = 0
   const publishHeld = () => {
     const events = held!
     held = []
@@ -184,11 +183,13 @@ export const make: Effect.Effect<
     if (held === undefined) {
       heads.unsafePublishAll(events)
       held = []
+      turnChunks = 1
       setImmediate(releaseHeld)
       return
     }
     for (const event of events) held.push(event)
-    if (++heldChunks >= chunksPerPublish || held.length >= heldAtMost) publishHeld()
+    turnChunks++
+    if (++heldChunks >= Math.max(4, turnChunks / 4) || held.length >= heldAtMost) publishHeld()
   }
   // Permits as tokens in a queue: a release wakes one waiting node, where a semaphore wakes every waiter to retry.
   const askPermits = yield* Queue.bounded<void>(askedAtOnce)
