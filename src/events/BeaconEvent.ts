@@ -11,6 +11,7 @@
 import type { EventSourceMessage } from "eventsource-parser"
 import { Data, ParseResult, Schema } from "effect"
 import { decodeHeadFast, rootPattern, uint64Pattern } from "../internal/decodeHeadFast.js"
+import { scanHead } from "../internal/scanHead.js"
 
 /**
  * A uint64 as the Beacon API writes it: a decimal string. Decoded to a `number`,
@@ -183,8 +184,11 @@ const decodeChainReorg = (json: unknown): BeaconEvent => {
  */
 export const decode = ({ data, event = "message" }: EventSourceMessage): BeaconEvent => {
   switch (event) {
-    case "head":
-      return withJson(data, "head", decodeHead)
+    case "head": {
+      // One pass over the text for what every server sends; anything else is parsed, and the schema decides.
+      const head = scanHead(data)
+      return head !== undefined ? new DecodedHead(head) : withJson(data, "head", decodeHead)
+    }
     case "chain_reorg":
       return withJson(data, "chain_reorg", decodeChainReorg)
     default:
