@@ -3,7 +3,7 @@
  * `JSON.parse` and the `HeadEventData` schema make of the same text; it answers
  * for every head the servers send; and what it keeps holds no chunk alive.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import { Either, FastCheck, Schema } from "effect"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
@@ -196,6 +196,32 @@ describe("scanHead", () => {
     // At an epoch's turn the current root becomes the previous one, and is still known.
     const next = { ...headData(43), previous_duty_dependent_root: current, current_duty_dependent_root: root("next") }
     expect(scanHead(JSON.stringify(next))).toStrictEqual(reference(JSON.stringify(next)))
+  })
+
+  it.each(["block", "current_duty_dependent_root"] as const)(
+    "checks every character at every digit of a root (%s): it answers if and only if it is a hex digit",
+    (key) => {
+      const head = headData(44)
+      for (let digit = 0; digit < 64; digit++) {
+        for (let c = 0; c < 256; c++) {
+          const changed = `${head[key].slice(0, 2 + digit)}${String.fromCharCode(c)}${head[key].slice(3 + digit)}`
+          const text = JSON.stringify({ ...head, [key]: changed })
+          const expected = reference(text)
+          expect(expected !== undefined).toBe(/[0-9a-fA-F]/.test(String.fromCharCode(c)))
+          expect(scanHead(text)).toStrictEqual(expected)
+        }
+      }
+    }
+  )
+
+  it("takes no root for known before one is read: digits of zero bytes are none", async () => {
+    vi.resetModules()
+    const fresh = await import("../../src/internal/scanHead.js")
+    const zeros = `0x${"\u0000".repeat(64)}`
+    const text = JSON.stringify({ ...headData(45), block: zeros, previous_duty_dependent_root: zeros }).replaceAll("\\u0000", "\u0000")
+    expect(text).toContain("\u0000")
+    expect(fresh.scanHead(text)).toBeUndefined()
+    expect(fresh.scanHead(JSON.stringify(headData(45)))).toStrictEqual(reference(JSON.stringify(headData(45))))
   })
 
   it("answers for every head of the real transcripts that the schema accepts", () => {
