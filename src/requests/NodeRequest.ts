@@ -72,6 +72,16 @@ const drainLimit = 16 * 1024
 const drained = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
   Effect.ignore(Stream.runFoldWhile(response.stream, 0, (read) => read <= drainLimit, (read, bytes) => read + bytes.length))
 
+const notJson = Symbol("notJson")
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return notJson
+  }
+}
+
 /** Keeps a decoding problem short: a hostile node must not fill the logs. */
 const shorten = (text: string): string => text.length > 200 ? `${text.slice(0, 200)}…` : text
 
@@ -119,15 +129,15 @@ export const getJson = <A, I, R>(
       Effect.flatMap((response) =>
         response.status !== 200
           ? Effect.zipRight(drained(response), Effect.fail(fail("status", `HTTP ${response.status}`, response.status)))
-          : response.json.pipe(
-            Effect.mapError((error) =>
-              error.reason === "Decode" ? fail("invalid", "body is not JSON") : unreachable(error)
-            ),
-            Effect.flatMap((body) =>
-              Schema.decodeUnknown(schema)(body).pipe(
-                Effect.mapError((error) => fail("invalid", shorten(error.message)))
-              )
-            )
+          // The body read as text, then parsed here: a connection that breaks mid-body is `reset`, not `invalid`.
+          : response.text.pipe(
+            Effect.mapError(unreachable),
+            Effect.flatMap((text) => {
+              const body = parseJson(text)
+              return body === notJson
+                ? Effect.fail(fail("invalid", "body is not JSON"))
+                : Effect.mapError(Schema.decodeUnknown(schema)(body), (error) => fail("invalid", shorten(error.message)))
+            })
           )
       ),
       Effect.scoped,
