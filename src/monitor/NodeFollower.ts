@@ -13,7 +13,7 @@
  * @internal
  */
 import { HttpClient } from "@effect/platform"
-import { Duration, Effect, Either, Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema } from "effect"
+import { Duration, Effect, Either, Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema, type Scope } from "effect"
 import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
@@ -48,8 +48,11 @@ export interface FollowerContext {
   readonly publishStatus: (tracker: NodeTracker) => void
   /** Runs a rare effect (a log line) from a callback. */
   readonly runFork: (effect: Effect.Effect<void>) => void
-  /** Runs a request for a node's head within the bound of such requests in flight (first come, first served). */
-  readonly withAskPermit: <A, E, R>(ask: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Runs a request for a node's head on a fiber of `scope` once one of the bounded number of such requests in flight
+   * is done (first come, first served); one whose scope closed meanwhile is interrupted at once.
+   */
+  readonly askInTurn: (ask: Effect.Effect<void>, scope: Scope.Scope) => void
 }
 
 const pair: ReadonlyArray<string> = ["head", "chain_reorg"]
@@ -72,15 +75,14 @@ const askHead = (tracker: NodeTracker, timeout: Duration.DurationInput) =>
 
 /**
  * The node's head as a connection's request is sent: what a silent stream that told nothing yet is judged
- * against, and the seed of the cache once the stream opens. A failure changes nothing else. Asked within the bound
- * of such requests in flight; a stream that told a head while the ask waited for its turn needs no seed, and its
+ * against, and the seed of the cache once the stream opens. A failure changes nothing else. Run in its turn among
+ * such requests (`askInTurn`); a stream that told a head while the ask waited for its turn needs no seed, and its
  * node is not asked.
  */
 const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
   Effect.suspend(() =>
     tracker.delivered === undefined ? Effect.asSome(askHead(tracker, context.config.idleTimeout)) : Effect.succeedNone
   ).pipe(
-    context.withAskPermit,
     Effect.tapError((error) =>
       // The error names the node by its display form only.
       Effect.logDebug("could not ask the node's head on connect").pipe(
@@ -389,10 +391,13 @@ export const follow = (
     context.publishStatus(tracker)
     const seed = new Seed(context, tracker)
     // Scoped to this connection: an answer that comes after it failed cannot write the head back.
-    yield* Effect.forkScoped(Effect.flatMap(
-      Effect.provideService(headOnConnect(context, tracker), HttpClient.HttpClient, client),
-      (answer) => Effect.sync(() => seed.answered(answer))
-    ))
+    context.askInTurn(
+      Effect.flatMap(
+        Effect.provideService(headOnConnect(context, tracker), HttpClient.HttpClient, client),
+        (answer) => Effect.sync(() => seed.answered(answer))
+      ),
+      yield* Effect.scope
+    )
     const judge = Effect.provideService(judgeSilence, HttpClient.HttpClient, client)
     if (trial) return yield* stream(headAlone, controller, judge, seed, "unanswered until dropped, while head alone answers")
     return yield* stream(pair, controller, judge, seed).pipe(

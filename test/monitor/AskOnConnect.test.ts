@@ -1,0 +1,113 @@
+/**
+ * The heads asked on connect, over real sockets: at most 32 in flight, the others waiting their turn and asked as
+ * answers come; a node removed from the list while its ask waits is never asked, and one whose ask is in flight
+ * has it aborted.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Random } from "effect"
+import * as Http from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import { CandidateList } from "../../src/candidates/CandidateList.js"
+import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
+import { tick, waitFor } from "../support/wait.js"
+
+const nodes = 40
+const headPath = /^\/(n\d+)\/eth\/v1\/beacon\/headers\/head$/
+const eventsPath = /^\/n\d+\/eth\/v1\/events$/
+
+/**
+ * One server playing `nodes` nodes, each under its own base path: their streams open and stay silent, and their
+ * heads asked on connect are held unanswered until `answer` lets some go.
+ */
+const serve = Effect.acquireRelease(
+  Effect.promise(async () => {
+    /** Node → its held ask. */
+    const held = new Map<string, Http.ServerResponse>()
+    /** Every node asked, in order, and those whose ask was closed before its answer. */
+    const asked: Array<string> = []
+    const aborted: Array<string> = []
+    const sockets = new Set<Socket>()
+    const server = Http.createServer((request, response) => {
+      const path = (request.url ?? "").split("?")[0]!
+      const head = headPath.exec(path)
+      if (head !== null) {
+        const node = head[1]!
+        asked.push(node)
+        held.set(node, response)
+        response.once("close", () => {
+          if (!response.writableEnded) aborted.push(node)
+          held.delete(node)
+        })
+      } else if (eventsPath.test(path)) {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.flushHeaders()
+      } else {
+        response.writeHead(404, { "content-type": "application/json" }).end(`{"code":404}`)
+      }
+    })
+    server.on("connection", (socket) => {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const { port } = server.address() as AddressInfo
+    return {
+      urls: Array.from({ length: nodes }, (_, i) => `http://127.0.0.1:${port}/n${i}`),
+      held,
+      asked,
+      aborted,
+      /** Answers `count` held asks (404: no seed, which changes nothing else). */
+      answer: (count: number) => {
+        for (const response of [...held.values()].slice(0, count)) {
+          response.writeHead(404, { "content-type": "application/json" }).end(`{"code":404}`)
+        }
+      },
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy()
+          server.close(() => resolve())
+        })
+    }
+  }),
+  (server) => Effect.promise(server.close)
+)
+
+describe("heads asked on connect", () => {
+  it.scopedLive("32 at once, the others in their turn; a node removed while waiting is never asked, one in flight aborted", () =>
+    Effect.gen(function*() {
+      const server = yield* serve
+      yield* Effect.gen(function*() {
+        const monitor = yield* HeadMonitor.HeadMonitor
+        yield* monitor.awaitReconciled
+        yield* waitFor("32 asks", Effect.sync(() => server.held.size === 32))
+        // Nothing more while none is answered.
+        yield* tick(200)
+        expect(server.asked.length).toBe(32)
+        server.answer(5)
+        yield* waitFor("5 more asks", Effect.sync(() => server.asked.length === 37))
+        yield* tick(100)
+        expect([server.asked.length, server.held.size]).toEqual([37, 32])
+
+        // Keep one node whose ask is in flight, and every node never asked yet but the last.
+        const name = (url: string) => url.split("/").pop()!
+        const inFlight = [...server.held.keys()][0]!
+        const waiting = server.urls.filter((url) => !server.asked.includes(name(url)))
+        expect(waiting.length).toBe(3)
+        const kept = [server.urls.find((url) => name(url) === inFlight)!, ...waiting.slice(0, -1)]
+        const list = yield* CandidateList
+        yield* list.update(kept)
+        yield* monitor.awaitReconciled
+        // The asks of the removed nodes that were in flight are aborted: their places go to those waiting.
+        yield* waitFor("the removed nodes' asks aborted", Effect.sync(() => server.aborted.length === 31))
+        yield* waitFor("the kept nodes asked", Effect.sync(() => server.asked.length === 39))
+        yield* tick(100)
+        // The last node, removed while it waited, was never asked.
+        expect(server.asked).not.toContain(name(waiting.at(-1)!))
+        expect(server.asked.length).toBe(39)
+        expect(server.held.size).toBe(3)
+      }).pipe(
+        Effect.provide(HeadMonitor.layerNode(server.urls, { slotDuration: "12 seconds", maxCandidates: 64 })),
+        Effect.withRandom(Random.fixed([0.5]))
+      )
+    }))
+})
