@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import type * as Http from "node:http"
 import { CandidateList } from "../../src/candidates/CandidateList.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
+import { serveRaw } from "../support/rawServer.js"
 import { tick, waitFor } from "../support/wait.js"
 
 const nodes = 40
@@ -19,58 +19,43 @@ const eventsPath = /^\/n\d+\/eth\/v1\/events$/
  * One server playing `nodes` nodes, each under its own base path: their streams open and stay silent, and their
  * heads asked on connect are held unanswered until `answer` lets some go.
  */
-const serve = Effect.acquireRelease(
-  Effect.promise(async () => {
-    /** Node → its held ask. */
-    const held = new Map<string, Http.ServerResponse>()
-    /** Every node asked, in order, and those whose ask was closed before its answer. */
-    const asked: Array<string> = []
-    const aborted: Array<string> = []
-    const sockets = new Set<Socket>()
-    const server = Http.createServer((request, response) => {
-      const path = (request.url ?? "").split("?")[0]!
-      const head = headPath.exec(path)
-      if (head !== null) {
-        const node = head[1]!
-        asked.push(node)
-        held.set(node, response)
-        response.once("close", () => {
-          if (!response.writableEnded) aborted.push(node)
-          held.delete(node)
-        })
-      } else if (eventsPath.test(path)) {
-        response.writeHead(200, { "content-type": "text/event-stream" })
-        response.flushHeaders()
-      } else {
+const serve = Effect.gen(function*() {
+  /** Node → its held ask. */
+  const held = new Map<string, Http.ServerResponse>()
+  /** Every node asked, in order, and those whose ask was closed before its answer. */
+  const asked: Array<string> = []
+  const aborted: Array<string> = []
+  const server = yield* serveRaw((request, response) => {
+    const path = (request.url ?? "").split("?")[0]!
+    const head = headPath.exec(path)
+    if (head !== null) {
+      const node = head[1]!
+      asked.push(node)
+      held.set(node, response)
+      response.once("close", () => {
+        if (!response.writableEnded) aborted.push(node)
+        held.delete(node)
+      })
+    } else if (eventsPath.test(path)) {
+      response.writeHead(200, { "content-type": "text/event-stream" })
+      response.flushHeaders()
+    } else {
+      response.writeHead(404, { "content-type": "application/json" }).end(`{"code":404}`)
+    }
+  })
+  return {
+    urls: Array.from({ length: nodes }, (_, i) => `${server.url}/n${i}`),
+    held,
+    asked,
+    aborted,
+    /** Answers `count` held asks (404: no seed, which changes nothing else). */
+    answer: (count: number) => {
+      for (const response of [...held.values()].slice(0, count)) {
         response.writeHead(404, { "content-type": "application/json" }).end(`{"code":404}`)
       }
-    })
-    server.on("connection", (socket) => {
-      sockets.add(socket)
-      socket.on("close", () => sockets.delete(socket))
-    })
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-    const { port } = server.address() as AddressInfo
-    return {
-      urls: Array.from({ length: nodes }, (_, i) => `http://127.0.0.1:${port}/n${i}`),
-      held,
-      asked,
-      aborted,
-      /** Answers `count` held asks (404: no seed, which changes nothing else). */
-      answer: (count: number) => {
-        for (const response of [...held.values()].slice(0, count)) {
-          response.writeHead(404, { "content-type": "application/json" }).end(`{"code":404}`)
-        }
-      },
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const socket of sockets) socket.destroy()
-          server.close(() => resolve())
-        })
     }
-  }),
-  (server) => Effect.promise(server.close)
-)
+  }
+})
 
 describe("heads asked on connect", () => {
   it.scopedLive("32 at once, the others in their turn; a node removed while waiting is never asked, one in flight aborted", () =>

@@ -6,44 +6,12 @@
 import { HttpClient, HttpClientRequest, HttpIncomingMessage } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Option, Schema, Stream } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import type * as Http from "node:http"
 import { unsafeParse } from "../../src/node/BeaconNode.js"
 import * as NodeClient from "../../src/requests/NodeClient.js"
 import { getJson } from "../../src/requests/NodeRequest.js"
+import { serveRaw } from "../support/rawServer.js"
 import { waitFor } from "../support/wait.js"
-
-interface Server {
-  readonly url: string
-  /** Connections open now. */
-  readonly connections: () => number
-  readonly close: () => Promise<void>
-}
-
-/** A loopback server on a free port answering every request with `handler`. */
-const serve = (handler: (request: Http.IncomingMessage, response: Http.ServerResponse) => void) =>
-  Effect.acquireRelease(
-    Effect.promise(async (): Promise<Server> => {
-      const server = Http.createServer(handler)
-      const sockets = new Set<Socket>()
-      server.on("connection", (socket) => {
-        sockets.add(socket)
-        socket.on("close", () => sockets.delete(socket))
-      })
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-      const { port } = server.address() as AddressInfo
-      return {
-        url: `http://127.0.0.1:${port}`,
-        connections: () => sockets.size,
-        close: () =>
-          new Promise<void>((resolve) => {
-            for (const socket of sockets) socket.destroy()
-            server.close(() => resolve())
-          })
-      }
-    }),
-    (server) => Effect.promise(server.close)
-  )
 
 const json = (body: unknown) => (_request: Http.IncomingMessage, response: Http.ServerResponse) =>
   response.writeHead(200, { "content-type": "application/json", "set-cookie": "a=1" }).end(JSON.stringify(body))
@@ -51,7 +19,7 @@ const json = (body: unknown) => (_request: Http.IncomingMessage, response: Http.
 describe("NodeClient", () => {
   it.scoped("the body is read once and kept: text, json and bytes all see it; status, headers and cookies", () =>
     Effect.gen(function*() {
-      const server = yield* serve(json({ data: { version: "sim/1" } }))
+      const server = yield* serveRaw(json({ data: { version: "sim/1" } }))
       const client = yield* HttpClient.HttpClient
       const response = yield* client.get(`${server.url}/eth/v1/node/version`)
       expect(response.status).toBe(200)
@@ -67,7 +35,7 @@ describe("NodeClient", () => {
 
   it.scoped("readers waiting together get the same body", () =>
     Effect.gen(function*() {
-      const server = yield* serve((_request, response) => {
+      const server = yield* serveRaw((_request, response) => {
         response.writeHead(200, { "content-type": "text/plain" })
         response.write("first half, ")
         setTimeout(() => response.end("second half"), 50)
@@ -80,7 +48,7 @@ describe("NodeClient", () => {
   it.scoped("a body streamed, and bodies sent with the request", () =>
     Effect.gen(function*() {
       const received: Array<string> = []
-      const server = yield* serve((request, response) => {
+      const server = yield* serveRaw((request, response) => {
         let body = ""
         request.on("data", (chunk: Buffer) => body += chunk.toString())
         request.on("end", () => {
@@ -100,7 +68,7 @@ describe("NodeClient", () => {
 
   it.scoped("a body over the limit in context fails, and its connection goes", () =>
     Effect.gen(function*() {
-      const server = yield* serve((_request, response) => {
+      const server = yield* serveRaw((_request, response) => {
         response.writeHead(200, { "content-type": "text/plain" })
         // Far more than the limit, and never ended: only dropping the connection stops it.
         response.write("x".repeat(64 * 1024))
@@ -114,7 +82,7 @@ describe("NodeClient", () => {
 
   it.scoped("a connection broken mid-body fails the read; refused fails the request with its code", () =>
     Effect.gen(function*() {
-      const server = yield* serve((_request, response) => {
+      const server = yield* serveRaw((_request, response) => {
         response.writeHead(200, { "content-type": "application/json" })
         response.write(`{"data":`)
         setTimeout(() => response.socket?.destroy(), 20)
@@ -126,7 +94,7 @@ describe("NodeClient", () => {
       const schema = Schema.Struct({ data: Schema.Unknown })
       expect(yield* Effect.flip(getJson(node, "/eth/v1/node/version", schema))).toMatchObject({ reason: "reset" })
 
-      const closed = yield* serve(json({}))
+      const closed = yield* serveRaw(json({}))
       yield* Effect.promise(closed.close)
       const refused = yield* Effect.flip(HttpClient.get(closed.url))
       expect(refused).toMatchObject({ _tag: "RequestError", reason: "Transport", cause: { code: "ECONNREFUSED" } })
@@ -134,7 +102,7 @@ describe("NodeClient", () => {
 
   it.scoped("a request interrupted while it waits for its answer lets its connection go", () =>
     Effect.gen(function*() {
-      const server = yield* serve(() => {
+      const server = yield* serveRaw(() => {
         // Never answered.
       })
       const waiting = yield* Effect.fork(HttpClient.get(server.url))
