@@ -147,7 +147,8 @@ const isKnown = (at: number, known: Uint32Array): boolean => {
  */
 const rootOf = (at: number, key: number): string | undefined => {
   const end = at + quotedRootLength - 1
-  // The digits hold the text's end, if it comes first: the zero there is no digit.
+  // If the text ends first, its end (a zero) is among the digits, and no digit: the bytes left after it from
+  // earlier texts can carry only into bytes after it.
   if (bytes[at] !== QUOTE || bytes[at + 1] !== ZERO || bytes[at + 2] !== LOWER_X || bytes[end] !== QUOTE) return undefined
   if (isKnown(at, lastDigits[key]!)) return lastRoot[key]
   // At an epoch's turn, the previous dependent root is what the current one was.
