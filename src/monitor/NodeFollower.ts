@@ -229,10 +229,13 @@ export const handleEvents = (
 class Seed {
   private answer: HeaderAnswer | undefined = undefined
   private isOpen = false
+  /** The node answered (or failed to): its connection's next request asks no more. */
+  isAnswered = false
 
   constructor(private readonly context: FollowerContext, private readonly tracker: NodeTracker) {}
 
   answered(answer: Option.Option<HeaderAnswer>): void {
+    this.isAnswered = true
     if (answer._tag === "None") return
     this.tracker.told(answer.value.data.header.message.slot, answer.value.data.root)
     if (answer.value.execution_optimistic) return
@@ -353,6 +356,7 @@ export const follow = (
     controller: AbortController,
     judge: Effect.Effect<void, string>,
     seed: Seed,
+    ask: Effect.Effect<void>,
     evidence?: string
   ) =>
     BeaconEventStream.run(node, {
@@ -360,6 +364,8 @@ export const follow = (
       idleTimeout: config.idleTimeout,
       maxEventSize: config.maxEventSize,
       controller,
+      // In this request's scope: an answer that comes after it failed cannot write the head back.
+      onRequest: Effect.flatMap(Effect.scope, (scope) => Effect.sync(() => context.askInTurn(ask, scope))),
       onOpen: Effect.suspend(() => {
         tracker.opened(now())
         if (topics === pair) tracker.pairRefusal = undefined
@@ -390,30 +396,29 @@ export const follow = (
     tracker.connecting(now(), controller)
     context.publishStatus(tracker)
     const seed = new Seed(context, tracker)
-    // Scoped to this connection: an answer that comes after it failed cannot write the head back.
-    context.askInTurn(
-      Effect.flatMap(
+    // Asked with each request of the connection until the node answers it (the pair's 400 ends the first request).
+    const ask = Effect.suspend(() =>
+      seed.isAnswered ? Effect.void : Effect.flatMap(
         Effect.provideService(headOnConnect(context, tracker), HttpClient.HttpClient, client),
         (answer) => Effect.sync(() => seed.answered(answer))
-      ),
-      yield* Effect.scope
-    )
-    const judge = Effect.provideService(judgeSilence, HttpClient.HttpClient, client)
-    if (trial) return yield* stream(headAlone, controller, judge, seed, "unanswered until dropped, while head alone answers")
-    return yield* stream(pair, controller, judge, seed).pipe(
-      Effect.catchIf(
-        (error) => error.status === 400,
-        () => Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, controller, judge, seed))
-      ),
-      Effect.tapError((error) =>
-        Effect.sync(() => {
-          const { state } = tracker
-          const unanswered = state._tag === "Connecting" || (state._tag === "Quiet" && !state.opened)
-          askHeadAlone = error.reason === "stalled" && unanswered && tracker.topics === pair
-        })
       )
     )
-  }).pipe(Effect.scoped)
+    const judge = Effect.provideService(judgeSilence, HttpClient.HttpClient, client)
+    if (trial) return yield* stream(headAlone, controller, judge, seed, ask, "unanswered until dropped, while head alone answers")
+    const failed = (error: BeaconStreamError) => {
+      const { state } = tracker
+      const unanswered = state._tag === "Connecting" || (state._tag === "Quiet" && !state.opened)
+      askHeadAlone = error.reason === "stalled" && unanswered && tracker.topics === pair
+      return Effect.fail(error)
+    }
+    // One handler, one frame on the fiber for as long as the stream lasts.
+    return yield* Effect.catchAll(stream(pair, controller, judge, seed, ask), (error) =>
+      error.status === 400
+        ? Effect.zipRight(followHeadAlone("HTTP 400"), stream(headAlone, controller, judge, seed, ask)).pipe(
+          Effect.catchAll(failed)
+        )
+        : failed(error))
+  })
 
   /**
    * connect → fail → wait as the policy says → connect, for ever. The policy is

@@ -34,6 +34,8 @@ export interface ConnectOptions {
   readonly onIdle?: Effect.Effect<void, string>
   /** Largest pending event, in characters; past it the stream fails with `oversized`. */
   readonly maxEventSize: number
+  /** Runs as the request is sent, in the connection's scope (closed when it ends). */
+  readonly onRequest?: Effect.Effect<void, never, Scope.Scope>
   /** Runs once the node answered 200 with an event stream, in the connection's scope (closed when it ends). */
   readonly onOpen?: Effect.Effect<void, never, Scope.Scope>
   /**
@@ -117,6 +119,7 @@ export const run = (
     // Dropped before it was opened: nothing is sent.
     if (signal.aborted) return yield* Effect.fail(signal.reason as BeaconStreamError)
     yield* Effect.forkScoped(watchdog)
+    if (options.onRequest !== undefined) yield* options.onRequest
     const response = yield* transport.open({ node, topics: options.topics ?? ["head"], options: requestOptions, signal })
     if (response.status !== 200) return yield* fromStatus(node.display, response.status)
     const contentType = response.headers["content-type"] ?? ""

@@ -1,13 +1,14 @@
 /**
  * The heads asked on connect, over real sockets: at most 32 in flight, the others waiting their turn and asked as
  * answers come; a node removed from the list while its ask waits is never asked, and one whose ask is in flight
- * has it aborted.
+ * has it aborted. An ask goes with its request: one cut short by a 400 to the pair is asked again with `head` alone.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
 import type * as Http from "node:http"
 import { CandidateList } from "../../src/candidates/CandidateList.js"
 import * as HeadMonitor from "../../src/monitor/HeadMonitor.js"
+import { headData, headerAnswer } from "../support/chain.js"
 import { serveRaw } from "../support/rawServer.js"
 import { tick, waitFor } from "../support/wait.js"
 
@@ -92,6 +93,45 @@ describe("heads asked on connect", () => {
         expect(server.held.size).toBe(3)
       }).pipe(
         Effect.provide(HeadMonitor.layerNode(server.urls, { slotDuration: "12 seconds", maxCandidates: 64 })),
+        Effect.withRandom(Random.fixed([0.5]))
+      )
+    }))
+
+  it.scopedLive("a pair refused with 400 before the head came: asked again with head alone, and the seed comes", () =>
+    Effect.gen(function*() {
+      const asks: Array<"answered" | "aborted"> = []
+      const server = yield* serveRaw((request, response) => {
+        const url = new URL(request.url ?? "/", "http://127.0.0.1")
+        if (url.pathname === "/eth/v1/events") {
+          if (url.searchParams.getAll("topics").includes("chain_reorg")) {
+            // After the ask went out: the 400 ends the request it went with.
+            setTimeout(() => response.writeHead(400, { "content-type": "application/json" }).end(`{"code":400}`), 50)
+            return
+          }
+          response.writeHead(200, { "content-type": "text/event-stream" })
+          response.flushHeaders()
+        } else if (url.pathname === "/eth/v1/beacon/headers/head") {
+          // Slower than the 400.
+          const timer = setTimeout(() => {
+            asks.push("answered")
+            response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(headerAnswer(41)))
+          }, 300)
+          response.once("close", () => {
+            if (response.writableEnded) return
+            clearTimeout(timer)
+            asks.push("aborted")
+          })
+        } else {
+          response.writeHead(404, { "content-type": "application/json" }).end(`{"code":404}`)
+        }
+      })
+      yield* Effect.gen(function*() {
+        const monitor = yield* HeadMonitor.HeadMonitor
+        const seeded = yield* waitFor("the seed", Effect.map(monitor.status, ([status]) => status?.head), 10_000)
+        expect(seeded).toMatchObject({ slot: 41, block: headData(41).block, source: "seed" })
+        expect(asks).toEqual(["aborted", "answered"])
+      }).pipe(
+        Effect.provide(HeadMonitor.layerNode([server.url], { slotDuration: "12 seconds" })),
         Effect.withRandom(Random.fixed([0.5]))
       )
     }))

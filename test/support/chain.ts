@@ -25,26 +25,26 @@ export const reorgData = (slot: number, depth: number, fork: string) => ({
   execution_optimistic: false
 })
 
+/** The body of `/eth/v1/beacon/headers/head` from a node at `slot`. */
+export const headerAnswer = (slot: number) => ({
+  execution_optimistic: false,
+  finalized: false,
+  data: {
+    root: headData(slot).block,
+    canonical: true,
+    header: {
+      message: {
+        slot: String(slot),
+        proposer_index: "1",
+        parent_root: root("parent"),
+        state_root: headData(slot).state,
+        body_root: root("body")
+      },
+      signature: `0x${"00".repeat(96)}`
+    }
+  }
+})
+
 /** Serves `/eth/v1/beacon/headers/head` as a node at `slot` would. */
 export const serveHeader = (server: BeaconNodeServer, slot: number) =>
-  server.route("/eth/v1/beacon/headers/head", () => ({
-    status: 200,
-    body: {
-      execution_optimistic: false,
-      finalized: false,
-      data: {
-        root: headData(slot).block,
-        canonical: true,
-        header: {
-          message: {
-            slot: String(slot),
-            proposer_index: "1",
-            parent_root: root("parent"),
-            state_root: headData(slot).state,
-            body_root: root("body")
-          },
-          signature: `0x${"00".repeat(96)}`
-        }
-      }
-    }
-  }))
+  server.route("/eth/v1/beacon/headers/head", () => ({ status: 200, body: headerAnswer(slot) }))
