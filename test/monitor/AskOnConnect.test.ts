@@ -1,5 +1,5 @@
 /**
- * The heads asked on connect, over real sockets: at most 32 in flight, the others waiting their turn and asked as
+ * The heads asked on connect, over real sockets: at most 8 in flight, the others waiting their turn and asked as
  * answers come; a node removed from the list while its ask waits is never asked, and one whose ask is in flight
  * has it aborted. An ask goes with its request: one cut short by a 400 to the pair is asked again with `head` alone.
  */
@@ -12,7 +12,9 @@ import { headData, headerAnswer } from "../support/chain.js"
 import { serveRaw } from "../support/rawServer.js"
 import { tick, waitFor } from "../support/wait.js"
 
-const nodes = 40
+/** Asks in flight at most (`HeadMonitor`'s bound). */
+const atOnce = 8
+const nodes = atOnce + 5
 const headPath = /^\/(n\d+)\/eth\/v1\/beacon\/headers\/head$/
 const eventsPath = /^\/n\d+\/eth\/v1\/events$/
 
@@ -59,20 +61,20 @@ const serve = Effect.gen(function*() {
 })
 
 describe("heads asked on connect", () => {
-  it.scopedLive("32 at once, the others in their turn; a node removed while waiting is never asked, one in flight aborted", () =>
+  it.scopedLive("8 at once, the others in their turn; a node removed while waiting is never asked, one in flight aborted", () =>
     Effect.gen(function*() {
       const server = yield* serve
       yield* Effect.gen(function*() {
         const monitor = yield* HeadMonitor.HeadMonitor
         yield* monitor.awaitReconciled
-        yield* waitFor("32 asks", Effect.sync(() => server.held.size === 32))
+        yield* waitFor("8 asks", Effect.sync(() => server.held.size === atOnce))
         // Nothing more while none is answered.
         yield* tick(200)
-        expect(server.asked.length).toBe(32)
-        server.answer(5)
-        yield* waitFor("5 more asks", Effect.sync(() => server.asked.length === 37))
+        expect(server.asked.length).toBe(atOnce)
+        server.answer(2)
+        yield* waitFor("2 more asks", Effect.sync(() => server.asked.length === atOnce + 2))
         yield* tick(100)
-        expect([server.asked.length, server.held.size]).toEqual([37, 32])
+        expect([server.asked.length, server.held.size]).toEqual([atOnce + 2, atOnce])
 
         // Keep one node whose ask is in flight, and every node never asked yet but the last.
         const name = (url: string) => url.split("/").pop()!
@@ -84,12 +86,12 @@ describe("heads asked on connect", () => {
         yield* list.update(kept)
         yield* monitor.awaitReconciled
         // The asks of the removed nodes that were in flight are aborted: their places go to those waiting.
-        yield* waitFor("the removed nodes' asks aborted", Effect.sync(() => server.aborted.length === 31))
-        yield* waitFor("the kept nodes asked", Effect.sync(() => server.asked.length === 39))
+        yield* waitFor("the removed nodes' asks aborted", Effect.sync(() => server.aborted.length === atOnce - 1))
+        yield* waitFor("the kept nodes asked", Effect.sync(() => server.asked.length === atOnce + 4))
         yield* tick(100)
         // The last node, removed while it waited, was never asked.
         expect(server.asked).not.toContain(name(waiting.at(-1)!))
-        expect(server.asked.length).toBe(39)
+        expect(server.asked.length).toBe(atOnce + 4)
         expect(server.held.size).toBe(3)
       }).pipe(
         Effect.provide(HeadMonitor.layerNode(server.urls, { slotDuration: "12 seconds", maxCandidates: 64 })),
