@@ -164,7 +164,7 @@ export const make: Effect.Effect<
    * subscriber learns of the first node with a new head without waiting for the other sockets), then whenever the
    * chunks held reach a quarter of the turn's so far (4 at least), and what is left once Node has read every socket
    * that was ready (`setImmediate` runs after the poll phase). With 100 nodes writing at once the median head came
-   * ≈1.35× as late as through a bare reader, against 1.7× published per chunk and 2× held to the turn's end; when
+   * 1.3–1.4× as late as through a bare reader, against ≈1.5× published per chunk and ≈1.8× held to the turn's end; when
    * 1,000 nodes announce a head at once the subscriber wakes ≈25 times, where every 4 chunks was 250 (+0.6 % of a
    * core) and per chunk 1,000. At most `heldAtMost` heads are held: a node writing flat out fills a turn with more
    * heads than a subscriber's buffer holds, and its oldest would be lost.
