@@ -9,12 +9,13 @@ import * as Http from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 
 /**
- * Answers a request; `url` is its target, already parsed (path and query are what the servers read).
+ * Answers a request; `url` is its target, already parsed (path and query are what the servers read), and `request`
+ * the request itself (its method, headers, body).
  *
  * @since 0.1.0
  * @category models
  */
-export type Handler = (url: URL, response: Http.ServerResponse) => void
+export type Handler = (url: URL, response: Http.ServerResponse, request: Http.IncomingMessage) => void
 
 /**
  * The request's target as a URL, or `undefined` when it is none (`GET //[bad`):
@@ -50,7 +51,7 @@ export class LoopbackServer {
   constructor(handler: Handler, public port = 0) {
     this.server = Http.createServer((request, response) => {
       const url = targetOf(request)
-      if (url !== undefined) return handler(url, response)
+      if (url !== undefined) return handler(url, response, request)
       response.writeHead(400, { "content-type": "application/json" })
       response.end(JSON.stringify({ code: 400, message: "invalid request target" }))
     })

@@ -18,13 +18,11 @@ import { waitFor } from "../support/wait.js"
  * its stream's headers at once, and `count` heads, as fast as its socket takes them, once `/blast` is asked.
  */
 const blastingNode = (count: number) =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => spawn(process.execPath, ["--input-type=module", "-e", blastingNodeScript, String(count)], { stdio: ["ignore", "pipe", "inherit"] })),
-      (child) => Effect.sync(() => child.kill())
-    ),
-    (child) => child
+  Effect.acquireRelease(
+    Effect.sync(() => spawn(process.execPath, ["--input-type=module", "-e", blastingNodeScript, String(count)], { stdio: ["ignore", "pipe", "inherit"] })),
+    (child) => Effect.sync(() => child.kill())
   ).pipe(
+    // Its URL, the first line it prints once listening.
     Effect.flatMap((child) =>
       Effect.promise(() => new Promise<string>((resolve) => child.stdout.once("data", (line: Buffer) => resolve(line.toString().trim()))))
     ),
