@@ -2,14 +2,19 @@
  * The latest head of every beacon node, keyed by node identity (never by list
  * position, so a list change cannot make one node's head look like another's).
  *
- * A keyed `Ref`: every operation is one atomic `Ref` update, so the node fibers
- * that write and the consumers that read need no lock. The `unsafe` forms do
- * the same synchronously, for a socket's callback, where the monitor handles
+ * A keyed `Ref`: each node's head is in a `Ref` of its own, found by node
+ * identity, so that writing a head costs a lookup, not a copy of a path
+ * through a persistent map of every node and a hash of the node's URL (with
+ * 100 nodes, a fifth of the monitor's handling of a head). Every operation
+ * runs synchronously to its end, so the node fibers that write and the
+ * consumers that read need no lock, and one that reads or writes many nodes
+ * (`newestFirst`, `retain`) never sees a write half done. The `unsafe` forms
+ * are the same operations for a socket's callback, where the monitor handles
  * each chunk of events without running an effect.
  *
  * @since 0.1.0
  */
-import { Context, Effect, HashMap, Layer, Option, Ref } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import type { Root } from "../events/BeaconEvent.js"
 import { SyncRef } from "../internal/SyncRef.js"
 import type { BeaconNode, BeaconNodeId } from "../node/BeaconNode.js"
@@ -61,7 +66,7 @@ export interface BeaconHeadCacheService {
   readonly get: (id: BeaconNodeId) => Effect.Effect<Option.Option<CachedHead>>
   /** Keeps the node's newest head: an older slot or a repeat does not overwrite it. */
   readonly insert: (head: CachedHead) => Effect.Effect<InsertResult>
-  /** `insert` of each head in turn, in one update: a chunk of events costs one `Ref` update. */
+  /** `insert` of each head in turn. */
   readonly insertAll: (heads: ReadonlyArray<CachedHead>) => Effect.Effect<ReadonlyArray<InsertResult>>
   /** Puts the head in unconditionally (e.g. after a reorg moved the node to a lower slot). */
   readonly set: (head: CachedHead) => Effect.Effect<void>
@@ -88,33 +93,6 @@ export interface BeaconHeadCacheService {
   readonly unsafeLeaders: () => ReadonlyArray<CachedHead>
 }
 
-/**
- * The cache's value. The two newest heads (`newestFirst`'s first two) are kept beside the map: every status answer
- * reads them, and a list change publishes two statuses per new node (connecting, open); one pass over 1,000 heads
- * each time was a tenth of a list change's CPU and much of its garbage. They follow from the leaders before most
- * writes (see `withLeaders`); when they do not, they are worked out on the first read of that state.
- */
-class State {
-  constructor(
-    readonly heads: HashMap.HashMap<BeaconNodeId, CachedHead>,
-    /** Highest slot any node ever reported live; never lowered, so "first" stays first after removals. */
-    readonly highestSlot: number,
-    /** `undefined`: not known yet. Set once, on first read: the state is immutable, so it stays true. */
-    private known: ReadonlyArray<CachedHead> | undefined
-  ) {}
-
-  get leaders(): ReadonlyArray<CachedHead> {
-    return this.known ??= leadersIn(this.heads)
-  }
-
-  /** The leaders after `head` was written, without a pass over the map when they follow from the known ones. */
-  leadersWith(head: CachedHead): ReadonlyArray<CachedHead> | undefined {
-    return this.known === undefined ? undefined : withLeader(this.known, head)
-  }
-}
-
-const empty = new State(HashMap.empty(), -1, [])
-
 const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOutcome => {
   if (previous === undefined || head.slot > previous.slot) return "new"
   if (head.slot < previous.slot) return "replayed"
@@ -139,10 +117,11 @@ const byNewest = (a: CachedHead, b: CachedHead): number =>
   b.slot - a.slot || a.receivedAt - b.receivedAt || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
 
 /** The first two of the heads by `byNewest`, in one pass. */
-const leadersIn = (heads: HashMap.HashMap<BeaconNodeId, CachedHead>): ReadonlyArray<CachedHead> => {
+const leadersIn = (heads: Iterable<SyncRef<CachedHead>>): ReadonlyArray<CachedHead> => {
   let first: CachedHead | undefined
   let second: CachedHead | undefined
-  for (const head of HashMap.values(heads)) {
+  for (const ref of heads) {
+    const head = ref.unsafeGet()
     if (first === undefined || byNewest(head, first) < 0) {
       second = first
       first = head
@@ -169,81 +148,65 @@ const withLeader = (leaders: ReadonlyArray<CachedHead>, head: CachedHead): Reado
   return rest === undefined || byNewest(head, rest) < 0 ? [other, head] : [other, rest]
 }
 
-/** `state` with `head` written to its node's entry. */
-const withHead = (state: State, head: CachedHead, highestSlot: number): State =>
-  new State(HashMap.set(state.heads, head.node.id, head), highestSlot, state.leadersWith(head))
-
-/** `state` with its heads changed otherwise (a removal, a filter): the leaders are worked out when read. */
-const withHeads = (state: State, heads: HashMap.HashMap<BeaconNodeId, CachedHead>): State =>
-  new State(heads, state.highestSlot, undefined)
-
 /**
  * @since 0.1.0
  * @category constructors
  */
 export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
-  const ref = new SyncRef<State>(empty)
-  const unsafeGet = (id: BeaconNodeId) => Option.getOrUndefined(HashMap.get(ref.unsafeGet().heads, id))
-  const unsafeSet = (head: CachedHead) =>
-    ref.unsafeModify((state) => [undefined, withHead(state, head, raise(state.highestSlot, head))])
-  const unsafeLeaders = () => ref.unsafeGet().leaders
-  const unsafeInsert = (head: CachedHead): InsertResult =>
-    ref.unsafeModify((state): [InsertResult, State] => {
-      // Read and written in one walk of the map: with 1,000 nodes, hashing the node's URL and walking to its entry
-      // twice was a quarter of a head's handling.
-      let result: InsertResult = { outcome: "duplicate", first: false }
-      const heads = HashMap.modifyAt(state.heads, head.node.id, (previous) => {
-        result = resultOf(Option.getOrUndefined(previous), head, state.highestSlot)
-        return isKept(result) ? Option.some(head) : previous
-      })
-      if (!isKept(result)) return [result, state]
-      return [result, new State(heads, raise(state.highestSlot, head), state.leadersWith(head))]
-    })
-  const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) => {
-    // One head (a chunk of one event, the rule on a live chain): no bookkeeping of the heads kept.
-    if (heads.length === 1) return [unsafeInsert(heads[0]!)]
-    return ref.unsafeModify((state): [ReadonlyArray<InsertResult>, State] => {
-      // As `insert` of each head in turn, but each node's entry is written once, with its last kept head: a chunk
-      // holds many heads of one node, and each write of the map copies its path and hashes the node's URL again.
-      const results: Array<InsertResult> = []
-      const kept = new Map<BeaconNodeId, CachedHead>()
-      let highestSlot = state.highestSlot
-      for (const head of heads) {
-        const previous = kept.get(head.node.id) ?? Option.getOrUndefined(HashMap.get(state.heads, head.node.id))
-        const result = resultOf(previous, head, highestSlot)
-        results.push(result)
-        if (!isKept(result)) continue
-        kept.set(head.node.id, head)
-        highestSlot = raise(highestSlot, head)
-      }
-      let next = state
-      for (const head of kept.values()) next = withHead(next, head, highestSlot)
-      return [results, next]
-    })
+  const refs = new Map<BeaconNodeId, SyncRef<CachedHead>>()
+  /** Highest slot any node ever reported live; never lowered, so "first" stays first after removals. */
+  let highestSlot = -1
+  /**
+   * The two newest heads (`newestFirst`'s first two): every status answer reads them, and a list change publishes
+   * two statuses per new node (connecting, open); one pass over 1,000 heads each time was a tenth of a list change's
+   * CPU. They follow from the leaders before most writes (see `withLeader`); `undefined`: worked out on the next read.
+   */
+  let leaders: ReadonlyArray<CachedHead> | undefined = []
+
+  const unsafeGet = (id: BeaconNodeId) => refs.get(id)?.unsafeGet()
+  /** `head` in place of its node's entry. */
+  const write = (head: CachedHead) => {
+    const ref = refs.get(head.node.id)
+    if (ref === undefined) refs.set(head.node.id, new SyncRef(head))
+    else ref.unsafeSet(head)
+    highestSlot = raise(highestSlot, head)
+    if (leaders !== undefined) leaders = withLeader(leaders, head)
   }
+  /** Whatever the removal, the leaders stand unless one of them left. */
+  const removed = (id: BeaconNodeId) => {
+    if (refs.delete(id) && leaders?.some((head) => head.node.id === id)) leaders = undefined
+  }
+  const unsafeInsert = (head: CachedHead): InsertResult => {
+    const result = resultOf(unsafeGet(head.node.id), head, highestSlot)
+    if (isKept(result)) write(head)
+    return result
+  }
+  const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) => heads.map(unsafeInsert)
+  const unsafeLeaders = () => leaders ??= leadersIn(refs.values())
+  const heads = () => Array.from(refs.values(), (ref) => ref.unsafeGet())
   return {
-    get: (id) => Effect.map(Ref.get(ref), (state) => HashMap.get(state.heads, id)),
+    get: (id) => Effect.sync(() => Option.fromNullable(unsafeGet(id))),
     insert: (head) => Effect.sync(() => unsafeInsert(head)),
     insertAll: (heads) => Effect.sync(() => unsafeInsertAll(heads)),
-    set: (head) => Effect.sync(() => unsafeSet(head)),
-    isLatest: (head) =>
-      Effect.map(Ref.get(ref), (state) => {
-        for (const cached of HashMap.values(state.heads)) if (cached.slot > head.slot) return false
-        return true
+    set: (head) => Effect.sync(() => write(head)),
+    isLatest: (head) => Effect.sync(() => heads().every((cached) => cached.slot <= head.slot)),
+    remove: (id) => Effect.sync(() => removed(id)),
+    purge: Effect.sync(() => {
+      refs.clear()
+      leaders = []
+    }),
+    retain: (ids) =>
+      Effect.sync(() => {
+        const keep = new Set(ids)
+        for (const id of refs.keys()) if (!keep.has(id)) removed(id)
       }),
-    remove: (id) => Ref.update(ref, (state) => withHeads(state, HashMap.remove(state.heads, id))),
-    purge: Ref.update(ref, (state) => withHeads(state, HashMap.empty())),
-    retain: (ids) => {
-      const keep = new Set(ids)
-      return Ref.update(ref, (state) => withHeads(state, HashMap.filter(state.heads, (_, id) => keep.has(id))))
-    },
-    newestFirst: Effect.map(Ref.get(ref), (state) => Array.from(HashMap.values(state.heads)).sort(byNewest)),
+    newestFirst: Effect.sync(() => heads().sort(byNewest)),
     leaders: Effect.sync(unsafeLeaders),
-    size: Effect.map(Ref.get(ref), (state) => HashMap.size(state.heads)),
+    size: Effect.sync(() => refs.size),
     unsafeGet,
     unsafeInsert,
     unsafeInsertAll,
-    unsafeSet,
+    unsafeSet: write,
     unsafeLeaders
   }
 })

@@ -33,6 +33,10 @@ export class SyncRef<in out A> extends Effectable.Class<A> implements Ref.Ref<A>
     return this.value
   }
 
+  unsafeSet(a: A): void {
+    this.value = a
+  }
+
   unsafeModify<B>(f: (a: A) => readonly [B, A]): B {
     const [b, a] = f(this.value)
     this.value = a

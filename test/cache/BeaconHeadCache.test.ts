@@ -289,7 +289,7 @@ describe("BeaconHeadCache", () => {
         expect(yield* cache.leaders).toEqual((yield* cache.newestFirst).slice(0, 2))
       }))
 
-    it.effect("stay the first two of newestFirst when read after every write (carried from one map to the next)", () =>
+    it.effect("stay the first two of newestFirst when read after every write (carried from write to write)", () =>
       Effect.gen(function*() {
         const cache = yield* BeaconHeadCache.make
         const nodes = Array.from({ length: 6 }, (_, i) => BeaconNode.unsafeParse(`http://leader-${i}:5052`))
