@@ -85,8 +85,6 @@ export interface BeaconHeadCacheService {
   readonly unsafeGet: (id: BeaconNodeId) => CachedHead | undefined
   /** `insert`, synchronously. */
   readonly unsafeInsert: (head: CachedHead) => InsertResult
-  /** `insertAll`, synchronously. */
-  readonly unsafeInsertAll: (heads: ReadonlyArray<CachedHead>) => ReadonlyArray<InsertResult>
   /** `set`, synchronously. */
   readonly unsafeSet: (head: CachedHead) => void
   /** `leaders`, synchronously. */
@@ -101,11 +99,22 @@ const classify = (previous: CachedHead | undefined, head: CachedHead): InsertOut
   return previous.source === "seed" && head.source !== "seed" ? "new" : "duplicate"
 }
 
+const both = (outcome: InsertOutcome): readonly [InsertResult, InsertResult] => [
+  { outcome, first: false },
+  { outcome, first: true }
+]
+
+/** Each result there is (not first, first), made once: an insert runs for every head, in a socket's callback. */
+const results: Record<InsertOutcome, readonly [InsertResult, InsertResult]> = {
+  new: both("new"),
+  replaced: both("replaced"),
+  duplicate: both("duplicate"),
+  replayed: both("replayed")
+}
+
 /** What writing `head` over the node's entry `previous` does, `highestSlot` being the highest slot seen live before. */
-const resultOf = (previous: CachedHead | undefined, head: CachedHead, highestSlot: number): InsertResult => ({
-  outcome: classify(previous, head),
-  first: head.source !== "seed" && head.slot > highestSlot
-})
+const resultOf = (previous: CachedHead | undefined, head: CachedHead, highestSlot: number): InsertResult =>
+  results[classify(previous, head)][head.source !== "seed" && head.slot > highestSlot ? 1 : 0]
 
 /** A head kept in place of the node's entry: it advanced the node, or replaced its block at the same slot. */
 const isKept = ({ outcome }: InsertResult): boolean => outcome === "new" || outcome === "replaced"
@@ -181,13 +190,12 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
     if (isKept(result)) write(head)
     return result
   }
-  const unsafeInsertAll = (heads: ReadonlyArray<CachedHead>) => heads.map(unsafeInsert)
   const unsafeLeaders = () => leaders ??= leadersIn(refs.values())
   const heads = () => Array.from(refs.values(), (ref) => ref.unsafeGet())
   return {
     get: (id) => Effect.sync(() => Option.fromNullable(unsafeGet(id))),
     insert: (head) => Effect.sync(() => unsafeInsert(head)),
-    insertAll: (heads) => Effect.sync(() => unsafeInsertAll(heads)),
+    insertAll: (heads) => Effect.sync(() => heads.map(unsafeInsert)),
     set: (head) => Effect.sync(() => write(head)),
     isLatest: (head) => Effect.sync(() => heads().every((cached) => cached.slot <= head.slot)),
     remove: (id) => Effect.sync(() => removed(id)),
@@ -205,7 +213,6 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
     size: Effect.sync(() => refs.size),
     unsafeGet,
     unsafeInsert,
-    unsafeInsertAll,
     unsafeSet: write,
     unsafeLeaders
   }

@@ -14,7 +14,7 @@
  */
 import { HttpClient } from "@effect/platform"
 import { Duration, Effect, Either, Option, Schedule, ScheduleDecision, ScheduleIntervals, Schema, type Scope } from "effect"
-import type { BeaconHeadCacheService, CachedHead } from "../cache/BeaconHeadCache.js"
+import type { BeaconHeadCacheService } from "../cache/BeaconHeadCache.js"
 import type { MonitorOptions } from "../config/MonitorConfig.js"
 import { type BeaconEvent, type ChainReorgData, type HeadEventData, Root, Uint64String } from "../events/BeaconEvent.js"
 import { getJson } from "../requests/NodeRequest.js"
@@ -93,54 +93,41 @@ const headOnConnect = (context: FollowerContext, tracker: NodeTracker) =>
   )
 
 /**
- * The live heads of a chunk, waiting for one cache update (an optimistic head is counted, never cached), then
- * turned into the head events to publish.
+ * A live head: into the cache (an optimistic head is counted, never cached), counted, and its event added to
+ * `out`; answers its slot if this node saw it first (−1 otherwise).
  */
-class ChunkHeads {
-  readonly data: Array<HeadEventData> = []
-  readonly cached: Array<CachedHead> = []
-
-  add(tracker: NodeTracker, data: HeadEventData, receivedAt: number): void {
-    tracker.told(data.slot, data.block)
-    if (data.execution_optimistic) {
-      tracker.count.optimisticHeadsSkipped++
-      return
-    }
-    this.data.push(data)
-    this.cached.push({ node: tracker.node, slot: data.slot, block: data.block, receivedAt, source: "event" })
+const onHead = (
+  context: FollowerContext,
+  tracker: NodeTracker,
+  data: HeadEventData,
+  receivedAt: number,
+  index: number,
+  out: Array<HeadEvent>
+): number => {
+  tracker.told(data.slot, data.block)
+  if (data.execution_optimistic) {
+    tracker.count.optimisticHeadsSkipped++
+    return -1
   }
-
-  /** Puts the heads in the cache, counts them and adds their events to `out`; the highest slot seen first (−1: none). */
-  flush(context: FollowerContext, tracker: NodeTracker, index: number, out: Array<HeadEvent>): number {
-    if (this.cached.length === 0) return -1
-    const results = context.cache.unsafeInsertAll(this.cached)
-    let advancedTo = -1
-    for (let i = 0; i < results.length; i++) {
-      const data = this.data[i]!
-      const { node, receivedAt } = this.cached[i]!
-      const { first, outcome } = results[i]!
-      if (outcome === "replayed") tracker.count.replayedHeads++
-      else tracker.count.heads++
-      if (outcome === "replaced") tracker.countReorg(data.block)
-      if (first && data.slot > advancedTo) advancedTo = data.slot
-      out.push({
-        node,
-        index,
-        slot: data.slot,
-        block: data.block,
-        state: data.state,
-        epochTransition: data.epoch_transition,
-        previousDutyDependentRoot: data.previous_duty_dependent_root,
-        currentDutyDependentRoot: data.current_duty_dependent_root,
-        receivedAt,
-        outcome,
-        first
-      })
-    }
-    this.data.length = 0
-    this.cached.length = 0
-    return advancedTo
-  }
+  const { node } = tracker
+  const { first, outcome } = context.cache.unsafeInsert({ node, slot: data.slot, block: data.block, receivedAt, source: "event" })
+  if (outcome === "replayed") tracker.count.replayedHeads++
+  else tracker.count.heads++
+  if (outcome === "replaced") tracker.countReorg(data.block)
+  out.push({
+    node,
+    index,
+    slot: data.slot,
+    block: data.block,
+    state: data.state,
+    epochTransition: data.epoch_transition,
+    previousDutyDependentRoot: data.previous_duty_dependent_root,
+    currentDutyDependentRoot: data.current_duty_dependent_root,
+    receivedAt,
+    outcome,
+    first
+  })
+  return first ? data.slot : -1
 }
 
 const onReorg = (context: FollowerContext, tracker: NodeTracker, data: ChainReorgData, receivedAt: number, index: number) => {
@@ -180,14 +167,12 @@ const onInvalid = (context: FollowerContext, tracker: NodeTracker, topic: string
 
 /**
  * Handles one chunk of a node's events, in order, in the socket's callback:
- * the cache first, then the counters, then one publish of the chunk's heads
- * (a subscriber wakes once per chunk). The events of a node no longer listed
- * are dropped: its fiber is being interrupted and its head taken out of the
+ * each goes into the cache, then its counters; the chunk's heads are
+ * published together at its end. The events of a node no longer listed are
+ * dropped: its fiber is being interrupted and its head taken out of the
  * cache. A throw here fails this connection only (see `BeaconEventStream.run`).
- *
- * @internal
  */
-export const handleEvents = (
+const handleEvents = (
   context: FollowerContext,
   tracker: NodeTracker,
   events: ReadonlyArray<BeaconEvent>,
@@ -196,17 +181,14 @@ export const handleEvents = (
   const index = context.positionOf(tracker)
   if (index === undefined) return
   tracker.flowed()
-  const heads = new ChunkHeads()
   const out: Array<HeadEvent> = []
   let advancedTo = -1
   for (const event of events) {
     switch (event._tag) {
       case "Head":
-        heads.add(tracker, event.data, receivedAt)
+        advancedTo = Math.max(advancedTo, onHead(context, tracker, event.data, receivedAt, index, out))
         break
       case "ChainReorg":
-        // The heads before it are in the cache before it is: it reads the node's head.
-        advancedTo = Math.max(advancedTo, heads.flush(context, tracker, index, out))
         onReorg(context, tracker, event.data, receivedAt, index)
         break
       case "Other":
@@ -216,7 +198,6 @@ export const handleEvents = (
         onInvalid(context, tracker, event.topic, event.reason)
     }
   }
-  advancedTo = Math.max(advancedTo, heads.flush(context, tracker, index, out))
   if (out.length > 0) context.publishHeads(out)
   if (advancedTo >= 0) context.advanced(advancedTo)
 }

@@ -25,8 +25,8 @@ const faultyCache = (faultyUrl: string, how: "error" | "value", armed: () => boo
     HeadCache.BeaconHeadCache,
     Effect.map(HeadCache.make, (cache): HeadCache.BeaconHeadCacheService => ({
       ...cache,
-      unsafeInsertAll: (heads) => {
-        if (!armed() || !heads.some((head) => head.node.display === faultyUrl)) return cache.unsafeInsertAll(heads)
+      unsafeInsert: (head) => {
+        if (!armed() || head.node.display !== faultyUrl) return cache.unsafeInsert(head)
         if (how === "error") throw new Error("bug in handling")
         throw "bug in handling"
       }
