@@ -24,12 +24,13 @@ export * as MonitorConfig from "./config/MonitorConfig.js"
 /** The ordered list of nodes to follow, replaceable at runtime. */
 export * as CandidateList from "./candidates/CandidateList.js"
 
-/** One connection to a node's event stream, the transport it goes through, and why connections end. */
+/** One connection to a node's event stream, the transport it goes through, why connections end, and the stall watchdog connections can share. */
 export * as BeaconEventStream from "./stream/BeaconEventStream.js"
 export * as StreamTransport from "./stream/StreamTransport.js"
 export * as NodeStreamTransport from "./stream/NodeStreamTransport.js"
 export * as BeaconStreamError from "./stream/BeaconStreamError.js"
 export * as RetryPolicy from "./stream/RetryPolicy.js"
+export * as Watchdog from "./stream/Watchdog.js"
 
 /**
  * The latest head of every node, keyed by node identity: the read-only view the monitor provides, and the full

@@ -43,6 +43,7 @@ import * as NodeClient from "../requests/NodeClient.js"
 import * as NodeStreamTransport from "../stream/NodeStreamTransport.js"
 import * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
+import * as Watchdog from "../stream/Watchdog.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import * as SlotDuration from "../requests/SlotDuration.js"
 import { makeBroadcast } from "./Broadcast.js"
@@ -205,6 +206,7 @@ export const make: Effect.Effect<
   const context: FollowerContext = {
     config,
     retryPolicy: RetryPolicy.make(config.retry),
+    watchdog: yield* Watchdog.make,
     cache,
     now,
     positionOf: (tracker) => trackers.get(tracker.node.id) === tracker ? positions.get(tracker.node.id) : undefined,

@@ -22,6 +22,7 @@ import * as BeaconEventStream from "../stream/BeaconEventStream.js"
 import type { BeaconStreamError } from "../stream/BeaconStreamError.js"
 import type * as RetryPolicy from "../stream/RetryPolicy.js"
 import type { StreamTransport } from "../stream/StreamTransport.js"
+import type * as Watchdog from "../stream/Watchdog.js"
 import type { HeadEvent } from "./HeadEvent.js"
 import type { NodeTracker } from "./NodeTracker.js"
 import type { ReorgEvent } from "./ReorgEvent.js"
@@ -37,6 +38,8 @@ export interface FollowerContext {
   readonly config: MonitorOptions
   /** The retry policy of `config.retry`, built once for every node. */
   readonly retryPolicy: Schedule.Schedule<RetryPolicy.RetryStep, BeaconStreamError>
+  /** One stall watchdog for every node's connections. */
+  readonly watchdog: Watchdog.Watchdog
   readonly cache: BeaconHeadCacheService
   readonly now: () => number
   /** The node's position in the list last reconciled; `undefined` once it left it (its fiber is being interrupted). */
@@ -355,7 +358,8 @@ export const follow = (
         return Effect.zipLeft(said, Effect.sync(() => context.publishStatus(tracker)))
       }),
       onBytes,
-      onIdle: judge
+      onIdle: judge,
+      watchdog: context.watchdog
     }, onEvents)
 
   /**

@@ -17,6 +17,7 @@ import { NodeRequestOptions } from "../node/RequestOptions.js"
 import { BeaconStreamError, fromStatus, handlingFailed } from "./BeaconStreamError.js"
 import * as SseDecoder from "./SseDecoder.js"
 import { type ChunkHandler, StreamTransport } from "./StreamTransport.js"
+import * as Watchdog from "./Watchdog.js"
 
 /**
  * @since 0.1.0
@@ -45,6 +46,8 @@ export interface ConnectOptions {
   readonly controller?: AbortController
   /** Called with the clock's time whenever bytes arrive (keep-alives included). */
   readonly onBytes?: (at: number) => void
+  /** A watchdog shared with other connections (`Watchdog.make`); without it, the connection makes one of its own. */
+  readonly watchdog?: Watchdog.Watchdog
 }
 
 /**
@@ -56,9 +59,9 @@ export interface ConnectOptions {
  * Each chunk is decoded in the transport's callback, which calls `onEvents`:
  * this is the hot path, and an Effect stream in between cost several times the
  * decoding itself in time and memory per connection. The connection runs on
- * the caller's fiber; the watchdog is the only fiber it adds, and it (like
- * `controller`) drops the connection by aborting the request's signal, not by
- * racing fibers. Whatever `onEvents` or the decoder throws fails this
+ * the caller's fiber and adds none of its own given a shared watchdog (one
+ * watchdog fiber otherwise); the watchdog, like `controller`, drops the
+ * connection by aborting the request's signal, not by racing fibers. Whatever `onEvents` or the decoder throws fails this
  * connection only, as a `defect`: a throw in a socket's callback would
  * otherwise end the process.
  *
@@ -84,24 +87,22 @@ export const run = (
     // The silence is judged again one idle period after this (the last byte, or the last time `onIdle` kept it).
     let judgedAt = lastByteAt
     const stall = (detail: string) => Effect.sync(() => controller.abort(fail("stalled", detail)))
-    // Sleeps until the idle limit counted from the last byte (or judgement), then asks `onIdle`, if given.
-    const watchdog: Effect.Effect<void> = Effect.suspend(() => {
-      const left = Math.max(lastByteAt, judgedAt) + idleMillis - clock.unsafeCurrentTimeMillis()
-      if (left > 0) return Effect.zipRight(Effect.sleep(left), watchdog)
-      const silence = `no data for ${Duration.format(Duration.millis(clock.unsafeCurrentTimeMillis() - lastByteAt))}`
-      if (options.onIdle === undefined) return stall(silence)
-      const before = lastByteAt
-      return options.onIdle.pipe(
-        Effect.matchEffect({
-          // Bytes that came while the node was asked end the silence whatever the answer.
-          onFailure: (why) => lastByteAt !== before ? watchdog : stall(`${silence}; ${why}`),
-          onSuccess: () => {
-            judgedAt = clock.unsafeCurrentTimeMillis()
-            return watchdog
-          }
-        })
-      )
-    })
+    // At the idle limit counted from the last byte (or judgement): `onIdle` is asked, if given.
+    const watched: Watchdog.Watched = {
+      dueAt: () => Math.max(lastByteAt, judgedAt) + idleMillis,
+      judge: Effect.suspend(() => {
+        const silence = `no data for ${Duration.format(Duration.millis(clock.unsafeCurrentTimeMillis() - lastByteAt))}`
+        if (options.onIdle === undefined) return stall(silence)
+        const before = lastByteAt
+        return options.onIdle.pipe(
+          Effect.matchEffect({
+            // Bytes that came while the node was asked end the silence whatever the answer.
+            onFailure: (why) => lastByteAt !== before ? Effect.void : stall(`${silence}; ${why}`),
+            onSuccess: () => Effect.sync(() => judgedAt = clock.unsafeCurrentTimeMillis())
+          })
+        )
+      })
+    }
 
     const onChunk: ChunkHandler = (bytes) => {
       try {
@@ -118,7 +119,8 @@ export const run = (
     const { signal } = controller
     // Dropped before it was opened: nothing is sent.
     if (signal.aborted) return yield* Effect.fail(signal.reason as BeaconStreamError)
-    yield* Effect.forkScoped(watchdog)
+    const watchdog = options.watchdog ?? (yield* Watchdog.make)
+    yield* watchdog.watch(watched)
     if (options.onRequest !== undefined) yield* options.onRequest
     const response = yield* transport.open({ node, topics: options.topics ?? ["head"], options: requestOptions, signal })
     if (response.status !== 200) return yield* fromStatus(node.display, response.status)
