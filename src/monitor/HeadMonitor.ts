@@ -234,7 +234,7 @@ export const make: Effect.Effect<
         if (trackers.has(node.id)) continue
         const tracker = new NodeTracker(node, now())
         trackers.set(node.id, tracker)
-        yield* FiberMap.run(fibers, node.id, withRequestOptions(follow(context, tracker)))
+        yield* FiberMap.run(fibers, node.id, follow(context, tracker))
       }
       for (const id of removed) trackers.delete(id)
       // Interrupted all at once from this fiber (each leaves the map as it ends), not a fiber forked per removal;
@@ -244,7 +244,9 @@ export const make: Effect.Effect<
       yield* SubscriptionRef.set(reconciled, list.version)
     })
 
-  yield* candidates.changes.pipe(Stream.runForEach(reconcile), Effect.forkScoped)
+  // The nodes' fibers are forked here, so that they have the request options in their context without each
+  // providing them (frames for as long as the fiber lives).
+  yield* candidates.changes.pipe(Stream.runForEach(reconcile), withRequestOptions, Effect.forkScoped)
 
   /** Status from the node's record, its head and the two newest heads of the cache (read once per answer). */
   const statusFrom = (

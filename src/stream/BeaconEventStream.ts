@@ -87,9 +87,10 @@ export const run = (
     // The silence is judged again one idle period after this (the last byte, or the last time `onIdle` kept it).
     let judgedAt = lastByteAt
     const stall = (detail: string) => Effect.sync(() => controller.abort(fail("stalled", detail)))
-    // At the idle limit counted from the last byte (or judgement): `onIdle` is asked, if given.
+    // At the idle limit counted from the last byte (or judgement): `onIdle` is asked, if given. A connection that is
+    // being dropped (its signal aborted, by a judgement or otherwise) is due never again.
     const watched: Watchdog.Watched = {
-      dueAt: () => Math.max(lastByteAt, judgedAt) + idleMillis,
+      dueAt: () => controller.signal.aborted ? Infinity : Math.max(lastByteAt, judgedAt) + idleMillis,
       judge: Effect.suspend(() => {
         const silence = `no data for ${Duration.format(Duration.millis(clock.unsafeCurrentTimeMillis() - lastByteAt))}`
         if (options.onIdle === undefined) return stall(silence)

@@ -18,7 +18,10 @@ import { Duration, Effect, FiberHandle, Runtime, type Scope } from "effect"
  * @category models
  */
 export interface Watched {
-  /** When its silence is due to be judged, in the `Clock`'s milliseconds; it moves later as bytes arrive. */
+  /**
+   * When its silence is due to be judged, in the `Clock`'s milliseconds; it moves later as bytes arrive, and is
+   * `Infinity` once the connection needs no more judging (a judgement dropped it).
+   */
   readonly dueAt: () => number
   /** Judges the silence (it may ask the node, and take a while); the connection is not due again meanwhile. */
   readonly judge: Effect.Effect<void>

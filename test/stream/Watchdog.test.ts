@@ -113,4 +113,23 @@ describe("BeaconEventStream.run without a shared watchdog", () => {
       const exit = yield* Fiber.await(fiber)
       expect(exit).toMatchObject({ _tag: "Failure", cause: { error: { reason: "stalled", detail: "no data for 5s" } } })
     }))
+
+  it.scoped("asks onIdle once when its answer drops the connection", () =>
+    Effect.gen(function*() {
+      const network = InMemoryTransport.make()
+      const node = network.node("http://a.test")
+      node.answer = { _tag: "stream", eagerHeaders: true }
+      let asked = 0
+      const onIdle = Effect.suspend(() => {
+        asked++
+        return Effect.fail("the node's head moved on")
+      })
+      const fiber = yield* BeaconEventStream.run(node.node, { idleTimeout: "5 seconds", maxEventSize: 1024, onIdle }, () => {})
+        .pipe(Effect.provide(network.layer), Effect.fork)
+      yield* TestClock.adjust(5_000)
+      const exit = yield* Fiber.await(fiber)
+      yield* settle
+      expect(exit).toMatchObject({ _tag: "Failure", cause: { error: { reason: "stalled" } } })
+      expect(asked).toBe(1)
+    }))
 })
