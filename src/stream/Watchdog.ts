@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, FiberHandle, Runtime, type Scope } from "effect"
+import { Duration, Effect, Exit, FiberHandle, Runtime, type Scope } from "effect"
 
 /**
  * One connection as the watchdog sees it.
@@ -90,13 +90,12 @@ export const make: Effect.Effect<Watchdog, never, Scope.Scope> = Effect.gen(func
       return Effect.asVoid(FiberHandle.run(sweeper, sweep))
     })
   const judged = (entry: Entry): Effect.Effect<void> =>
-    Effect.ensuring(
-      entry.watched.judge,
+    Effect.onExit(entry.watched.judge, (exit) =>
       Effect.suspend(() => {
         entry.judging = false
-        return entries.has(entry) ? lookAt(entry.watched.dueAt()) : Effect.void
-      })
-    )
+        // Interrupted, the judgement ends with its connection's scope, which is closing: nothing more to judge.
+        return Exit.isInterrupted(exit) || !entries.has(entry) ? Effect.void : lookAt(entry.watched.dueAt())
+      }))
 
   return {
     watch: (watched) =>

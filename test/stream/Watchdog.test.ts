@@ -11,19 +11,19 @@ import * as Watchdog from "../../src/stream/Watchdog.js"
 
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
 
-/** A connection as the watchdog sees it: silent since `since`, judged after `idle`; each judgement is recorded. */
-const connection = (name: string, idle: number, judged: Array<string>, judge?: Effect.Effect<void>) => {
+/**
+ * A connection as the watchdog sees it: judged `idle` after its last byte or judgement; each judgement is recorded
+ * (`name@time`) and keeps it.
+ */
+const connection = (name: string, idle: number, judged: Array<string>) => {
   const state = { lastByteAt: 0, judgedAt: 0 }
   const watched: Watchdog.Watched = {
     dueAt: () => Math.max(state.lastByteAt, state.judgedAt) + idle,
     judge: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.zipRight(
-        Effect.sync(() => {
-          judged.push(`${name}@${now}`)
-          state.judgedAt = now
-        }),
-        judge ?? Effect.void
-      ))
+      Effect.sync(() => {
+        judged.push(`${name}@${now}`)
+        state.judgedAt = now
+      }))
   }
   return { state, watched }
 }
@@ -68,8 +68,15 @@ describe("Watchdog", () => {
       const judged: Array<string> = []
       let interrupted = false
       const scope = yield* Scope.make()
-      const hanging = Effect.onInterrupt(Effect.never, () => Effect.sync(() => interrupted = true))
-      yield* Scope.extend(watchdog.watch(connection("a", 1_000, judged, hanging).watched), scope)
+      // Its judgement hangs, and only a judgement that ends re-arms it (as a connection's does): it stays due.
+      const hanging: Watchdog.Watched = {
+        dueAt: () => 1_000,
+        judge: Effect.zipRight(
+          Effect.sync(() => judged.push("a@1000")),
+          Effect.onInterrupt(Effect.never, () => Effect.sync(() => interrupted = true))
+        )
+      }
+      yield* Scope.extend(watchdog.watch(hanging), scope)
       yield* watchdog.watch(connection("b", 4_000, judged).watched)
       yield* TestClock.adjust(1_000)
       yield* settle
