@@ -191,13 +191,17 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
     return result
   }
   const unsafeLeaders = () => leaders ??= leadersIn(refs.values())
-  const heads = () => Array.from(refs.values(), (ref) => ref.unsafeGet())
+  const cachedHeads = () => Array.from(refs.values(), (ref) => ref.unsafeGet())
   return {
     get: (id) => Effect.sync(() => Option.fromNullable(unsafeGet(id))),
     insert: (head) => Effect.sync(() => unsafeInsert(head)),
     insertAll: (heads) => Effect.sync(() => heads.map(unsafeInsert)),
     set: (head) => Effect.sync(() => write(head)),
-    isLatest: (head) => Effect.sync(() => heads().every((cached) => cached.slot <= head.slot)),
+    isLatest: (head) =>
+      Effect.sync(() => {
+        for (const ref of refs.values()) if (ref.unsafeGet().slot > head.slot) return false
+        return true
+      }),
     remove: (id) => Effect.sync(() => removed(id)),
     purge: Effect.sync(() => {
       refs.clear()
@@ -208,7 +212,7 @@ export const make: Effect.Effect<BeaconHeadCacheService> = Effect.sync(() => {
         const keep = new Set(ids)
         for (const id of refs.keys()) if (!keep.has(id)) removed(id)
       }),
-    newestFirst: Effect.sync(() => heads().sort(byNewest)),
+    newestFirst: Effect.sync(() => cachedHeads().sort(byNewest)),
     leaders: Effect.sync(unsafeLeaders),
     size: Effect.sync(() => refs.size),
     unsafeGet,

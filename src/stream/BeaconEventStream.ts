@@ -61,9 +61,9 @@ export interface ConnectOptions {
  * decoding itself in time and memory per connection. The connection runs on
  * the caller's fiber and adds none of its own given a shared watchdog (one
  * watchdog fiber otherwise); the watchdog, like `controller`, drops the
- * connection by aborting the request's signal, not by racing fibers. Whatever `onEvents` or the decoder throws fails this
- * connection only, as a `defect`: a throw in a socket's callback would
- * otherwise end the process.
+ * connection by aborting the request's signal, not by racing fibers.
+ * Whatever `onEvents` or the decoder throws fails this connection only, as a
+ * `defect`: a throw in a socket's callback would otherwise end the process.
  *
  * @since 0.1.0
  * @category constructors
